@@ -1,0 +1,173 @@
+"""Deployment profiles: one TOML file per regency, like a FixMyStreet cobrand.
+
+Everything that differs between regencies (agencies, categories, SLA days, time zone,
+reply texts) is data here, so the code never branches on which regency it serves.
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+
+PROFILES_DIR = Path(__file__).parent / "profiles"
+CATALOGUE_FILE = Path(__file__).parent / "messages" / "id.toml"
+
+Code = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_-]{1,23}$")]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
+Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Office(_Strict):
+    government: Text
+    department: Text
+    address: Text
+    phone: str | None = None
+    email: str | None = None
+
+
+class Sla(_Strict):
+    verification_working_days: int = Field(default=3, ge=1, le=30)
+    completion_working_days: int = Field(ge=1, le=60)
+
+
+class Agency(_Strict):
+    code: Code
+    name: Text
+
+
+class Category(_Strict):
+    code: Slug
+    name: Text
+    agency: Code
+    keywords: list[Text] = Field(default_factory=list)
+
+
+class Profile(_Strict):
+    key: Slug
+    regency: Text
+    timezone: Text
+    office: Office
+    sla: Sla
+    extra_holidays: list[date] = Field(default_factory=list)
+    agencies: list[Agency] = Field(min_length=1)
+    categories: list[Category] = Field(min_length=1)
+    kecamatan: list[Text] = Field(min_length=1)
+    messages: dict[str, Text] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Profile:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"timezone: unknown time zone {self.timezone!r}") from exc
+        codes = [a.code for a in self.agencies]
+        if len(set(codes)) != len(codes):
+            raise ValueError("agencies: agency codes must be unique")
+        slugs = [c.code for c in self.categories]
+        if len(set(slugs)) != len(slugs):
+            raise ValueError("categories: category codes must be unique")
+        for i, category in enumerate(self.categories):
+            if category.agency not in codes:
+                raise ValueError(
+                    f"categories.{i}.agency: {category.agency!r} is not one of the agencies"
+                )
+        catalogue = _catalogue()
+        for key, text in self.messages.items():
+            if key not in catalogue:
+                raise ValueError(f"messages.{key}: not a key of the message catalogue")
+            _check_placeholders(key, text, catalogue[key])
+        return self
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @cached_property
+    def agency_names(self) -> dict[str, str]:
+        return {a.code: a.name for a in self.agencies}
+
+    @cached_property
+    def category_by_code(self) -> dict[str, Category]:
+        return {c.code: c for c in self.categories}
+
+    def message(self, key: str, **values: object) -> str:
+        """A citizen-facing text: the profile's own wording, else the catalogue's."""
+        template = self.messages.get(key) or _catalogue()[key]
+        return template.format(**values)
+
+
+class ProfileError(Exception):
+    """A profile that cannot be used; names the file, each field and the reason."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = [f"{field}: {reason}" for field, reason in problems]
+        super().__init__(f"invalid profile {source}:\n  " + "\n  ".join(lines))
+
+
+def _check_placeholders(key: str, text: str, default: str) -> None:
+    names = {f for _, f, _, _ in string.Formatter().parse(text) if f}
+    allowed = {f for _, f, _, _ in string.Formatter().parse(default) if f}
+    if not names <= allowed:
+        unknown = ", ".join(sorted(names - allowed))
+        raise ValueError(f"messages.{key}: unknown placeholder(s) {unknown}")
+
+
+_CATALOGUE: dict[str, str] = {}
+
+
+def _catalogue() -> dict[str, str]:
+    if not _CATALOGUE:
+        with CATALOGUE_FILE.open("rb") as fh:
+            _CATALOGUE.update(tomllib.load(fh))
+    return _CATALOGUE
+
+
+def shipped_profiles() -> list[str]:
+    return sorted(p.stem for p in PROFILES_DIR.glob("*.toml"))
+
+
+def resolve_profile_path(name_or_path: str) -> Path:
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml" or candidate.exists():
+        return candidate
+    return PROFILES_DIR / f"{name_or_path}.toml"
+
+
+def load_profile(name_or_path: str) -> Profile:
+    path = resolve_profile_path(name_or_path)
+    if not path.is_file():
+        known = ", ".join(shipped_profiles())
+        raise ProfileError(str(path), [("-", f"no such profile (shipped: {known})")])
+    try:
+        with path.open("rb") as fh:
+            data: dict[str, Any] = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(str(path), [("-", f"not valid TOML: {exc}")]) from exc
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        raise ProfileError(str(path), _problems(exc)) from exc
+
+
+def _problems(exc: ValidationError) -> list[tuple[str, str]]:
+    problems = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "-"
+        reason = err["msg"].removeprefix("Value error, ")
+        if field == "-" and ": " in reason:  # model-level checks name their own field
+            field, reason = reason.split(": ", 1)
+        problems.append((field, reason))
+    return problems

@@ -1,0 +1,81 @@
+"""Process settings from the environment (`LAPOR_*`).
+
+Operators and scripts rely on these names; the README lists every one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class StaffToken:
+    """One staff member's token for one role; the token itself never reaches a log."""
+
+    __slots__ = ("secret", "staff_id")
+
+    def __init__(self, staff_id: str, secret: str) -> None:
+        self.staff_id = staff_id
+        self.secret = secret
+
+    def __repr__(self) -> str:  # never print the secret
+        return f"StaffToken(staff_id={self.staff_id!r})"
+
+
+def parse_staff_tokens(raw: str, role: str) -> list[StaffToken]:
+    """`name:token,name2:token2`; a bare `token` gets a stable anonymous staff id."""
+    tokens: list[StaffToken] = []
+    for entry in (part.strip() for part in raw.split(",")):
+        if not entry:
+            continue
+        name, sep, secret = entry.rpartition(":")
+        if not sep:
+            secret = entry
+            name = f"{role}-{hashlib.sha256(entry.encode()).hexdigest()[:8]}"
+        if len(secret) < 8:
+            raise ValueError(f"a {role} token must be at least 8 characters")
+        tokens.append(StaffToken(name.strip(), secret))
+    return tokens
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LAPOR_", extra="ignore")
+
+    database_url: str = "sqlite:///./var/lapor.db"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    profile: str = "ketapang"
+    public_base_url: str = ""
+    desk_tokens: Annotated[list[StaffToken], NoDecode] = Field(default_factory=list)
+    admin_tokens: Annotated[list[StaffToken], NoDecode] = Field(default_factory=list)
+    secret_key: SecretStr | None = None
+    upload_dir: str = "./var/uploads"
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    max_upload_files: int = Field(default=5, ge=0)
+    max_json_bytes: int = Field(default=256 * 1024, gt=0)
+    dispatch_poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    write_queue_limit: int = Field(default=2000, gt=0)
+    log_level: str = "INFO"
+
+    @field_validator("desk_tokens", "admin_tokens", mode="before")
+    @classmethod
+    def _split_tokens(cls, value: object, info: object) -> object:
+        if isinstance(value, str):
+            role = getattr(info, "field_name", "staff").removesuffix("_tokens")
+            return parse_staff_tokens(value, role)
+        return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def max_request_bytes(self) -> int:
+        """The whole multipart body: every allowed file plus room for the text fields."""
+        return self.max_upload_bytes * max(self.max_upload_files, 1) + 1024 * 1024
+
+    model_config["arbitrary_types_allowed"] = True
