@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
 CATALOGUE_FILE = Path(__file__).parent / "messages" / "id.toml"
@@ -118,7 +125,13 @@ class ProfileError(Exception):
 
 
 def _check_placeholders(key: str, text: str, default: str) -> None:
-    names = {f for _, f, _, _ in string.Formatter().parse(text) if f}
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError as exc:
+        raise ValueError(f"messages.{key}: {exc}") from None
+    if any(f is not None and (not f.isidentifier() or spec) for _, f, spec, _ in parsed):
+        raise ValueError(f"messages.{key}: placeholders must be plain {{names}}")
+    names = {f for _, f, _, _ in parsed if f}
     allowed = {f for _, f, _, _ in string.Formatter().parse(default) if f}
     if not names <= allowed:
         unknown = ", ".join(sorted(names - allowed))
@@ -140,9 +153,9 @@ def shipped_profiles() -> list[str]:
 
 
 def resolve_profile_path(name_or_path: str) -> Path:
-    candidate = Path(name_or_path)
-    if candidate.suffix == ".toml" or candidate.exists():
-        return candidate
+    """A bare name is a shipped profile; anything path-like is a file of the operator's."""
+    if "/" in name_or_path or "\\" in name_or_path or name_or_path.endswith(".toml"):
+        return Path(name_or_path)
     return PROFILES_DIR / f"{name_or_path}.toml"
 
 
@@ -154,8 +167,10 @@ def load_profile(name_or_path: str) -> Profile:
     try:
         with path.open("rb") as fh:
             data: dict[str, Any] = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(str(path), [("-", f"not valid TOML: {exc}")]) from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ProfileError(str(path), [("-", f"not valid TOML (UTF-8): {exc}")]) from exc
+    except OSError as exc:
+        raise ProfileError(str(path), [("-", f"cannot read: {exc.strerror}")]) from exc
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:

@@ -1,0 +1,60 @@
+"""The dispatcher: takes committed outbox events and drives the workflow from them.
+
+At least once: an event is finished in the same transaction that opens its case, and an
+event whose dispatcher died is leased again once its lease runs out. Opening a case is
+idempotent, so a second delivery changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from config.profile import Profile
+from store.base import OutboxEvent, Store
+from workflow.cases import new_case
+
+log = logging.getLogger(__name__)
+BATCH = 200
+LEASE_SECONDS = 30.0
+
+
+class Dispatcher:
+    def __init__(
+        self, store: Store, profile: Profile, clock: Callable[[], datetime], poll_seconds: float
+    ) -> None:
+        self._store = store
+        self._profile = profile
+        self._clock = clock
+        self._poll = poll_seconds
+
+    async def run(self) -> None:
+        while True:
+            try:
+                handled = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("dispatcher round failed; retrying")
+                handled = 0
+            if handled == 0:
+                await self._store.wait_for_events(self._poll)
+
+    async def run_once(self) -> int:
+        """Dispatch what is pending now; returns how many events were claimed."""
+        events = await self._store.claim_events(BATCH, LEASE_SECONDS, self._clock())
+        # Submitted together, the writer commits all these cases in one transaction.
+        await asyncio.gather(*(self._dispatch(event) for event in events))
+        return len(events)
+
+    async def _dispatch(self, event: OutboxEvent) -> None:
+        try:
+            complaint = await self._store.get_complaint(event.tracking_id)
+            if complaint is None:
+                raise LookupError(f"outbox event {event.seq}: complaint {event.complaint_id} missing")
+            await self._store.open_case(event, new_case(complaint, self._profile, self._clock()))
+        except Exception:
+            # The lease runs out and the event is tried again; others go on.
+            log.exception("could not dispatch outbox event %d", event.seq)

@@ -1,0 +1,32 @@
+"""One way in for every channel: normalise, then commit through the store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from channels.complaint_fields import ValidationContext
+from config.profile import Profile
+from normalizer.models import Inbound
+from normalizer.normalize import normalize
+from store.base import IntakeResult, Store
+from workflow.calendar import Deadline, case_deadlines
+
+
+class IntakeService:
+    def __init__(self, store: Store, profile: Profile, clock: Callable[[], datetime]) -> None:
+        self.store = store
+        self.profile = profile
+        self.clock = clock
+
+    async def submit(self, inbound: Inbound) -> IntakeResult:
+        return await self.store.intake(normalize(inbound, self.profile))
+
+    def validation_context(self) -> dict[str, ValidationContext]:
+        today = self.clock().astimezone(self.profile.zone).date()
+        categories = frozenset(self.profile.category_by_code)
+        return {"deployment": ValidationContext(categories=categories, today=today)}
+
+    def deadlines(self, received_at: datetime) -> tuple[Deadline, Deadline]:
+        """The deadlines the case will get, to promise them on the receipt."""
+        return case_deadlines(self.profile, received_at)

@@ -1,0 +1,130 @@
+"""The store's interface: everything the rest of the gateway may ask of persistence.
+
+Callers depend on `Store` only; the SQLite backend implements it today and a
+PostgreSQL backend can implement it later without touching them.
+"""
+
+from __future__ import annotations
+
+import abc
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from normalizer.models import Case, Channel, Complaint, ComplaintDraft, TimelineEntry
+
+
+class StoreError(Exception):
+    """Base for the store's own, expected failures."""
+
+
+class StoreBusy(StoreError):
+    """The write queue is full: the caller should answer 503 with Retry-After."""
+
+
+class IdempotencyConflict(StoreError):
+    """The same (channel, external id) arrived again with a different request."""
+
+
+class IntakeResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    complaint: Complaint
+    created: bool
+
+
+class OutboxEvent(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    seq: int
+    kind: str
+    complaint_id: str
+    tracking_id: str
+    created_at: AwareDatetime
+
+
+class QueueSort(StrEnum):
+    NEWEST = "newest"
+    URGENT = "urgent"
+
+
+class ComplaintQuery(BaseModel):
+    """Filters of the unified admin queue; every one optional."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state: str | None = None
+    channel: Channel | None = None
+    category: str | None = None
+    agency: str | None = None
+    overdue: bool | None = None
+    text: str | None = None
+    received_from: AwareDatetime | None = None
+    received_before: AwareDatetime | None = None
+    sort: QueueSort = QueueSort.NEWEST
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = None
+
+
+class QueueItem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    complaint: Complaint
+    case: Case | None
+
+
+class QueuePage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    items: list[QueueItem]
+    next_cursor: str | None
+
+
+class InvalidCursor(StoreError):
+    """A pagination cursor that this store did not issue for this sort order."""
+
+
+class Store(abc.ABC):
+    """Persistence for complaints, their outbox events and workflow cases."""
+
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Connect and apply pending migrations."""
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Finish queued writes, then disconnect."""
+
+    @abc.abstractmethod
+    async def intake(self, draft: ComplaintDraft) -> IntakeResult:
+        """Commit a complaint and its outbox event together, idempotent on
+        (channel, external id); returns only once the commit is durable."""
+
+    @abc.abstractmethod
+    async def get_complaint(self, tracking_id: str) -> Complaint | None: ...
+
+    @abc.abstractmethod
+    async def get_case(self, complaint_id: str) -> Case | None: ...
+
+    @abc.abstractmethod
+    async def timeline(self, complaint_id: str) -> list[TimelineEntry]: ...
+
+    @abc.abstractmethod
+    async def list_complaints(self, query: ComplaintQuery, now: datetime) -> QueuePage: ...
+
+    @abc.abstractmethod
+    async def claim_events(self, limit: int, lease_seconds: float, now: datetime) -> list[OutboxEvent]:
+        """Lease the oldest unfinished outbox events, in order, to one dispatcher."""
+
+    @abc.abstractmethod
+    async def open_case(self, event: OutboxEvent, case: Case) -> bool:
+        """Create the case (if it does not exist) and finish the event, in one
+        transaction. True if this call created the case."""
+
+    @abc.abstractmethod
+    async def wait_for_events(self, timeout: float) -> None:
+        """Return when new outbox events may have been committed, or after `timeout`."""
+
+    @abc.abstractmethod
+    async def health(self) -> dict[str, object]: ...

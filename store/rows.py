@@ -1,0 +1,115 @@
+"""Mapping between the canonical models and table rows, shared by the SQL backends."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from normalizer.models import (
+    Attachment,
+    Case,
+    Complaint,
+    ComplaintDraft,
+    Reporter,
+    ReplyAddress,
+)
+
+COMPLAINT_COLUMNS = (
+    "id", "tracking_id", "channel", "external_id", "request_hash", "profile",
+    "reporter_name", "reporter_phone", "reporter_email", "reply_channel", "reply_address",
+    "anonymous", "confidential", "classification", "category", "text", "text_original",
+    "location", "incident_date", "attachments", "logged_by", "received_at", "created_at",
+)  # fmt: skip
+
+CASE_COLUMNS = (
+    "complaint_id", "tracking_id", "state", "suggested_agency", "agency",
+    "verification_due", "completion_due", "verification_due_at", "completion_due_at",
+    "opened_at", "updated_at",
+)  # fmt: skip
+
+
+def ts(value: datetime) -> str:
+    """UTC text with fixed width, so that comparing text compares instants."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_ts(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def complaint_row(
+    draft: ComplaintDraft, complaint_id: str, tracking_id: str, created_at: datetime
+) -> tuple[Any, ...]:
+    reply = draft.reply_to
+    attachments = json.dumps([a.model_dump() for a in draft.attachments])
+    return (
+        complaint_id, tracking_id, draft.channel.value, draft.external_id, draft.request_hash,
+        draft.profile, draft.reporter.name, draft.reporter.phone, draft.reporter.email,
+        reply.channel.value if reply else None, reply.address if reply else None,
+        int(draft.anonymous), int(draft.confidential), draft.classification.value,
+        draft.category, draft.text, draft.text_original, draft.location,
+        draft.incident_date.isoformat() if draft.incident_date else None, attachments,
+        draft.logged_by, ts(draft.received_at), ts(created_at),
+    )  # fmt: skip
+
+
+def complaint_from_row(row: Mapping[str, Any]) -> Complaint:
+    reply = (
+        ReplyAddress(channel=row["reply_channel"], address=row["reply_address"])
+        if row["reply_channel"]
+        else None
+    )
+    return Complaint(
+        id=row["id"],
+        tracking_id=row["tracking_id"],
+        channel=row["channel"],
+        external_id=row["external_id"],
+        request_hash=row["request_hash"],
+        profile=row["profile"],
+        reporter=Reporter(
+            name=row["reporter_name"], phone=row["reporter_phone"], email=row["reporter_email"]
+        ),
+        reply_to=reply,
+        anonymous=bool(row["anonymous"]),
+        confidential=bool(row["confidential"]),
+        classification=row["classification"],
+        category=row["category"],
+        text=row["text"],
+        text_original=row["text_original"],
+        location=row["location"],
+        incident_date=date.fromisoformat(row["incident_date"]) if row["incident_date"] else None,
+        attachments=tuple(Attachment(**a) for a in json.loads(row["attachments"])),
+        received_at=parse_ts(row["received_at"]),
+        logged_by=row["logged_by"],
+        created_at=parse_ts(row["created_at"]),
+    )
+
+
+def case_row(case: Case) -> tuple[Any, ...]:
+    return (
+        case.complaint_id, case.tracking_id, case.state, case.suggested_agency, case.agency,
+        case.verification_due.isoformat(), case.completion_due.isoformat(),
+        ts(case.verification_due_at), ts(case.completion_due_at),
+        ts(case.opened_at), ts(case.updated_at),
+    )  # fmt: skip
+
+
+def case_from_row(row: Mapping[str, Any], prefix: str = "") -> Case:
+    def col(name: str) -> Any:
+        return row[prefix + name]
+
+    return Case(
+        complaint_id=col("complaint_id"),
+        tracking_id=col("tracking_id"),
+        state=col("state"),
+        suggested_agency=col("suggested_agency"),
+        agency=col("agency"),
+        verification_due=date.fromisoformat(col("verification_due")),
+        completion_due=date.fromisoformat(col("completion_due")),
+        verification_due_at=parse_ts(col("verification_due_at")),
+        completion_due_at=parse_ts(col("completion_due_at")),
+        opened_at=parse_ts(col("opened_at")),
+        updated_at=parse_ts(col("updated_at")),
+    )

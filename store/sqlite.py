@@ -1,0 +1,410 @@
+"""The embedded store: one SQLite file in WAL mode with `synchronous=FULL`."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import secrets
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from normalizer.models import Case, Complaint, ComplaintDraft, TimelineEntry
+from normalizer.tracking import generate_tracking_id
+from store.base import (
+    ComplaintQuery,
+    IdempotencyConflict,
+    IntakeResult,
+    InvalidCursor,
+    OutboxEvent,
+    QueueItem,
+    QueuePage,
+    QueueSort,
+    Store,
+)
+from store.rows import (
+    CASE_COLUMNS,
+    COMPLAINT_COLUMNS,
+    case_from_row,
+    case_row,
+    complaint_from_row,
+    complaint_row,
+    parse_ts,
+    ts,
+)
+from store.sqlite_writer import GroupCommitWriter
+
+MIGRATIONS = Path(__file__).parent / "migrations" / "sqlite"
+EVENT_COMPLAINT_RECEIVED = "complaint.received"
+_FAR_FUTURE = "9999-12-31T00:00:00.000000Z"
+
+_INSERT_COMPLAINT = (
+    f"INSERT INTO complaints ({', '.join(COMPLAINT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(COMPLAINT_COLUMNS))})"
+)
+_INSERT_CASE = (
+    f"INSERT INTO cases ({', '.join(CASE_COLUMNS)}) VALUES ({', '.join('?' * len(CASE_COLUMNS))}) "
+    "ON CONFLICT (complaint_id) DO NOTHING"
+)
+_CASE_SELECT = ", ".join(f"k.{c} AS k_{c}" for c in CASE_COLUMNS)
+
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def sqlite_path(database_url: str) -> Path:
+    """`sqlite:///relative/path.db` or `sqlite:////absolute/path.db`."""
+    prefix = "sqlite:///"
+    if not database_url.startswith(prefix):
+        raise ValueError(f"not a SQLite URL: {database_url!r}")
+    return Path(database_url.removeprefix(prefix))
+
+
+class SqliteStore(Store):
+    def __init__(self, path: Path, *, write_queue_limit: int = 2000, clock: Clock = _utcnow):
+        self.path = path
+        self._clock = clock
+        self._queue_limit = write_queue_limit
+        self._rng = secrets.SystemRandom()
+        self._events = asyncio.Event()
+        self._writer_conn: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._writer: GroupCommitWriter | None = None
+
+    # -- life cycle ---------------------------------------------------------------
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await self._connect()
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await self._migrate(conn)
+        self._writer_conn = conn
+        self._reader = await self._connect()
+        await self._reader.execute("PRAGMA query_only=ON")
+        self._writer = GroupCommitWriter(conn, self._queue_limit, on_commit=self._events.set)
+        self._writer.start()
+
+    async def _connect(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        for pragma in ("synchronous=FULL", "foreign_keys=ON", "busy_timeout=5000"):
+            await conn.execute(f"PRAGMA {pragma}")
+        return conn
+
+    async def _migrate(self, conn: aiosqlite.Connection) -> None:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        async with conn.execute("SELECT version FROM schema_migrations") as cur:
+            applied = {row[0] for row in await cur.fetchall()}
+        for path in sorted(MIGRATIONS.glob("*.sql")):
+            version = int(path.name.split("_", 1)[0])
+            if version in applied:
+                continue
+            # executescript would commit between statements; one transaction per file.
+            script = (
+                f"BEGIN IMMEDIATE;\n{path.read_text()}\n"
+                f"INSERT INTO schema_migrations VALUES ({version}, '{path.name}', "
+                f"'{ts(self._clock())}');\nCOMMIT;"
+            )
+            await conn.executescript(script)
+
+    async def close(self) -> None:
+        if self._writer:
+            await self._writer.close()
+        for conn in (self._reader, self._writer_conn):
+            if conn:
+                await conn.close()
+        self._writer = self._reader = self._writer_conn = None
+
+    @property
+    def _read(self) -> aiosqlite.Connection:
+        if self._reader is None:
+            raise RuntimeError("store is not open")
+        return self._reader
+
+    @property
+    def _write(self) -> GroupCommitWriter:
+        if self._writer is None:
+            raise RuntimeError("store is not open")
+        return self._writer
+
+    # -- intake ---------------------------------------------------------------------
+
+    async def intake(self, draft: ComplaintDraft) -> IntakeResult:
+        result: IntakeResult = await self._write.submit(self._intake_batch, draft)
+        return result
+
+    async def _intake_batch(
+        self, conn: aiosqlite.Connection, drafts: Sequence[ComplaintDraft]
+    ) -> list[Any]:
+        known = await self._existing(conn, drafts)
+        now = self._clock()
+        created_at = ts(now)
+        results: list[Any] = []
+        complaints, outbox, payloads = [], [], []
+        for draft in drafts:
+            key = (draft.channel.value, draft.external_id)
+            prior = known.get(key) if draft.external_id else None
+            if prior is not None:
+                results.append(_replay(prior, draft))
+                continue
+            complaint = Complaint(
+                **draft.model_dump(exclude={"raw"}),
+                id=uuid.uuid4().hex,
+                tracking_id=generate_tracking_id(self._rng),
+                created_at=now,
+            )
+            if draft.external_id:
+                known[key] = complaint
+            complaints.append(complaint_row(draft, complaint.id, complaint.tracking_id, now))
+            outbox.append((EVENT_COMPLAINT_RECEIVED, complaint.id, created_at))
+            if draft.raw is not None:
+                payloads.append((complaint.id, draft.raw.content_type, draft.raw.body))
+            results.append(IntakeResult(complaint=complaint, created=True))
+        if complaints:
+            await conn.executemany(_INSERT_COMPLAINT, complaints)
+            await conn.executemany(
+                "INSERT INTO outbox (kind, complaint_id, created_at) VALUES (?, ?, ?)", outbox
+            )
+        if payloads:
+            await conn.executemany("INSERT INTO inbound_payloads VALUES (?, ?, ?)", payloads)
+        return results
+
+    async def _existing(
+        self, conn: aiosqlite.Connection, drafts: Sequence[ComplaintDraft]
+    ) -> dict[tuple[str, str | None], Complaint]:
+        keys = {(d.channel.value, d.external_id) for d in drafts if d.external_id}
+        if not keys:
+            return {}
+        values = ", ".join("(?, ?)" for _ in keys)
+        params = [part for key in keys for part in key]
+        sql = f"SELECT * FROM complaints WHERE (channel, external_id) IN (VALUES {values})"
+        async with conn.execute(sql, params) as cur:
+            rows = await cur.fetchall()
+        found = (complaint_from_row(row) for row in rows)
+        return {(c.channel.value, c.external_id): c for c in found}
+
+    # -- reads ----------------------------------------------------------------------
+
+    async def get_complaint(self, tracking_id: str) -> Complaint | None:
+        sql = "SELECT * FROM complaints WHERE tracking_id = ?"
+        async with self._read.execute(sql, (tracking_id,)) as cur:
+            row = await cur.fetchone()
+        return complaint_from_row(row) if row else None
+
+    async def get_case(self, complaint_id: str) -> Case | None:
+        async with self._read.execute(
+            "SELECT * FROM cases WHERE complaint_id = ?", (complaint_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return case_from_row(row) if row else None
+
+    async def timeline(self, complaint_id: str) -> list[TimelineEntry]:
+        async with self._read.execute(
+            "SELECT received_at, channel, logged_by FROM complaints WHERE id = ?", (complaint_id,)
+        ) as cur:
+            first = await cur.fetchone()
+        if first is None:
+            return []
+        entries = [
+            TimelineEntry(
+                at=parse_ts(first["received_at"]),
+                kind="complaint.received",
+                actor=first["logged_by"] or first["channel"],
+            )
+        ]
+        async with self._read.execute(
+            "SELECT at, kind, state, actor, note FROM case_events WHERE complaint_id = ? "
+            "ORDER BY id",
+            (complaint_id,),
+        ) as cur:
+            rows = await cur.fetchall()
+        entries += [TimelineEntry(at=parse_ts(r["at"]), **_without(r, "at")) for r in rows]
+        return entries
+
+    async def list_complaints(self, query: ComplaintQuery, now: datetime) -> QueuePage:
+        where, params = _filters(query, now)
+        order, key = _ORDERS[query.sort]
+        if query.cursor:
+            op = "<" if query.sort is QueueSort.NEWEST else ">"
+            where.append(f"({', '.join(key)}) {op} ({', '.join('?' * len(key))})")
+            params.extend(_decode_cursor(query.cursor, query.sort))
+        key_columns = ", ".join(f"{expr} AS _k{i}" for i, expr in enumerate(key))
+        sql = (
+            f"SELECT c.*, {_CASE_SELECT}, {key_columns} "
+            "FROM complaints c LEFT JOIN cases k ON k.complaint_id = c.id "
+            f"{'WHERE ' + ' AND '.join(where) if where else ''} "
+            f"ORDER BY {order} LIMIT ?"
+        )
+        params.append(query.limit + 1)
+        async with self._read.execute(sql, params) as cur:
+            rows = list(await cur.fetchall())
+        more = len(rows) > query.limit
+        rows = rows[: query.limit]
+        items = [
+            QueueItem(
+                complaint=complaint_from_row(r),
+                case=case_from_row(r, prefix="k_") if r["k_complaint_id"] else None,
+            )
+            for r in rows
+        ]
+        last = rows[-1] if more else None
+        cursor = _encode_cursor([last[f"_k{i}"] for i in range(len(key))], query.sort) if last else None
+        return QueuePage(items=items, next_cursor=cursor)
+
+    # -- outbox and cases -----------------------------------------------------------
+
+    async def claim_events(
+        self, limit: int, lease_seconds: float, now: datetime
+    ) -> list[OutboxEvent]:
+        lease_until = ts(datetime.fromtimestamp(now.timestamp() + lease_seconds, UTC))
+
+        async def claim(conn: aiosqlite.Connection, _: Sequence[None]) -> list[Any]:
+            async with conn.execute(
+                "SELECT o.seq, o.kind, o.complaint_id, c.tracking_id, o.created_at "
+                "FROM outbox o JOIN complaints c ON c.id = o.complaint_id "
+                "WHERE o.done_at IS NULL AND (o.claimed_until IS NULL OR o.claimed_until < ?) "
+                "ORDER BY o.seq LIMIT ?",
+                (ts(now), limit),
+            ) as cur:
+                rows = await cur.fetchall()
+            await conn.executemany(
+                "UPDATE outbox SET claimed_until = ?, attempts = attempts + 1 WHERE seq = ?",
+                [(lease_until, r["seq"]) for r in rows],
+            )
+            events = [
+                OutboxEvent(created_at=parse_ts(r["created_at"]), **_without(r, "created_at"))
+                for r in rows
+            ]
+            return [events]
+
+        events: list[OutboxEvent] = await self._write.submit(claim, None)
+        return events
+
+    async def open_case(self, event: OutboxEvent, case: Case) -> bool:
+        created: bool = await self._write.submit(self._open_case_batch, (event, case))
+        return created
+
+    async def _open_case_batch(
+        self, conn: aiosqlite.Connection, items: Sequence[tuple[OutboxEvent, Case]]
+    ) -> list[Any]:
+        results: list[Any] = []
+        for event, case in items:
+            cur = await conn.execute(_INSERT_CASE, case_row(case))
+            created = cur.rowcount == 1
+            if created:
+                await conn.execute(
+                    "INSERT INTO case_events (complaint_id, at, kind, state, actor) "
+                    "VALUES (?, ?, 'case.opened', ?, 'dispatcher')",
+                    (case.complaint_id, ts(case.opened_at), case.state),
+                )
+            await conn.execute(
+                "UPDATE outbox SET done_at = ? WHERE seq = ?", (ts(self._clock()), event.seq)
+            )
+            results.append(created)
+        return results
+
+    async def wait_for_events(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self._events.wait(), timeout)
+        except TimeoutError:
+            pass
+        self._events.clear()
+
+    async def health(self) -> dict[str, object]:
+        async with self._read.execute("PRAGMA journal_mode") as cur:
+            row = await cur.fetchone()
+        return {"backend": "sqlite", "path": str(self.path), "journal_mode": row[0] if row else None}
+
+
+def _replay(prior: Complaint, draft: ComplaintDraft) -> IntakeResult | IdempotencyConflict:
+    if draft.request_hash and prior.request_hash and draft.request_hash != prior.request_hash:
+        return IdempotencyConflict(
+            f"{draft.channel.value} message {draft.external_id!r} was already used "
+            "for a different request"
+        )
+    return IntakeResult(complaint=prior, created=False)
+
+
+def _without(row: aiosqlite.Row, *names: str) -> dict[str, Any]:
+    return {k: row[k] for k in row.keys() if k not in names}
+
+
+# Sort orders and their keyset: (ORDER BY clause, the columns the cursor compares).
+# Open cases sort by completion deadline; closed ones and those not yet dispatched last.
+_URGENT_KEY = f"COALESCE(CASE WHEN k.closed_at IS NULL THEN k.completion_due_at END, '{_FAR_FUTURE}')"
+_ORDERS: dict[QueueSort, tuple[str, tuple[str, ...]]] = {
+    QueueSort.NEWEST: ("c.received_at DESC, c.id DESC", ("c.received_at", "c.id")),
+    QueueSort.URGENT: (
+        f"{_URGENT_KEY} ASC, c.received_at ASC, c.id ASC",
+        (_URGENT_KEY, "c.received_at", "c.id"),
+    ),
+}
+
+
+def _filters(query: ComplaintQuery, now: datetime) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+
+    def add(clause: str, *values: Any) -> None:
+        where.append(clause)
+        params.extend(values)
+
+    if query.state:
+        add("k.state = ?", query.state)
+    if query.channel:
+        add("c.channel = ?", query.channel.value)
+    if query.category:
+        add("c.category = ?", query.category)
+    if query.agency:
+        add("COALESCE(k.agency, k.suggested_agency) = ?", query.agency)
+    if query.overdue is True:
+        add("k.closed_at IS NULL AND k.completion_due_at <= ?", ts(now))
+    elif query.overdue is False:
+        add("(k.complaint_id IS NULL OR k.closed_at IS NOT NULL OR k.completion_due_at > ?)", ts(now))
+    if query.text:
+        pattern = "%" + _escape_like(query.text) + "%"
+        add(
+            "(c.text LIKE ? ESCAPE '\\' OR c.location LIKE ? ESCAPE '\\' OR c.tracking_id = ?)",
+            pattern,
+            pattern,
+            query.text.strip().upper(),
+        )
+    if query.received_from:
+        add("c.received_at >= ?", ts(query.received_from))
+    if query.received_before:
+        add("c.received_at < ?", ts(query.received_before))
+    return where, params
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _encode_cursor(key: list[str], sort: QueueSort) -> str:
+    raw = json.dumps({"s": sort.value, "k": key}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: QueueSort) -> list[str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+        key = data["k"]
+        valid = data["s"] == sort.value and len(key) == len(_ORDERS[sort][1])
+    except (binascii.Error, ValueError, KeyError, TypeError):
+        valid = False
+    if not valid or not all(isinstance(part, str) for part in key):
+        raise InvalidCursor("cursor is not valid for this sort order")
+    return list(key)
