@@ -45,7 +45,9 @@ class ComplaintFields(BaseModel):
     )
     name: Annotated[str, StringConstraints(strip_whitespace=True, max_length=120)] | None = None
     phone: str | None = Field(
-        default=None, description="Nomor telepon; disimpan dalam format E.164.", examples=["0812 3456 7890"]
+        default=None,
+        description="Nomor telepon; disimpan dalam format E.164.",
+        examples=["0812 3456 7890"],
     )
     email: EmailStr | None = None
     anonymous: bool = Field(default=False, description="Identitas pelapor tidak ditampilkan.")
@@ -89,7 +91,9 @@ class ComplaintFields(BaseModel):
     @model_validator(mode="after")
     def _reachable(self) -> Self:
         if not self.anonymous and not (self.phone or self.email):
-            raise ValueError("contact: give a phone number or an e-mail address, or report anonymously")
+            raise ValueError(
+                "contact: give a phone number or an e-mail address, or report anonymously"
+            )
         return self
 
     def fingerprint(self) -> str:

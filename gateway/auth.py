@@ -38,12 +38,20 @@ class StaffDirectory:
         header = request.headers.get("Authorization", "")
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
-            raise json_error(401, "unauthorized", "Token petugas diperlukan.",
-                             headers={"WWW-Authenticate": 'Bearer realm="lapor"'})
+            raise json_error(
+                401,
+                "unauthorized",
+                "Token petugas diperlukan.",
+                headers={"WWW-Authenticate": 'Bearer realm="lapor"'},
+            )
         who = self.identify(secret.strip())
         if who is None:
-            raise json_error(401, "unauthorized", "Token petugas tidak dikenal.",
-                             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            raise json_error(
+                401,
+                "unauthorized",
+                "Token petugas tidak dikenal.",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
         if who[0] is not role:
             raise json_error(403, "forbidden", "Token ini tidak berwenang untuk layanan ini.")
         return who[1]

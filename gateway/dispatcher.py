@@ -53,7 +53,9 @@ class Dispatcher:
         try:
             complaint = await self._store.get_complaint(event.tracking_id)
             if complaint is None:
-                raise LookupError(f"outbox event {event.seq}: complaint {event.complaint_id} missing")
+                raise LookupError(
+                    f"outbox event {event.seq}: complaint {event.complaint_id} missing"
+                )
             await self._store.open_case(event, new_case(complaint, self._profile, self._clock()))
         except Exception:
             # The lease runs out and the event is tried again; others go on.

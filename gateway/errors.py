@@ -70,7 +70,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except StoreBusy:
         raise json_error(
-            503, "busy", "Layanan sedang sibuk. Silakan coba lagi sebentar lagi.",
+            503,
+            "busy",
+            "Layanan sedang sibuk. Silakan coba lagi sebentar lagi.",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         ) from None
     except web.HTTPRequestEntityTooLarge:

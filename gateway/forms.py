@@ -126,7 +126,10 @@ async def _read_file(
             413, "error.too_large", field=part.name, limit_mb=limits.max_file_bytes // 2**20
         ) from None
     return Attachment(
-        filename=_safe_name(part.filename or "lampiran"), content_type=media, size=size, sha256=sha256
+        filename=_safe_name(part.filename or "lampiran"),
+        content_type=media,
+        size=size,
+        sha256=sha256,
     )
 
 

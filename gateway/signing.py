@@ -34,7 +34,9 @@ class Signer:
         return staff
 
     @staticmethod
-    def _loads(serializer: URLSafeTimedSerializer, token: str, max_age: int) -> dict[str, Any] | None:
+    def _loads(
+        serializer: URLSafeTimedSerializer, token: str, max_age: int
+    ) -> dict[str, Any] | None:
         try:
             data = serializer.loads(token, max_age=max_age)
         except BadSignature:

@@ -133,4 +133,3 @@ class TimelineEntry(_Model):
     state: str | None = None
     actor: str | None = None
     note: str | None = None
-

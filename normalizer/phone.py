@@ -11,8 +11,10 @@ COUNTRY_PREFIX = "62"
 
 # Checked before phonenumbers sees the text: it would otherwise read vanity letters
 # ("0800-FLOWERS") as digits and skip over "ext." and other words.
-_SHAPE = re.compile(r"\+?[0-9.\-()]+")
-_SHORT_CODE = re.compile(r"[0-9]{3,5}")
+_SHAPE = re.compile(r"\+?[0-9.\-]+")
+# Indonesian service and SMS short codes (112, 1708, 14045) never start with the trunk
+# 0; "08123" is a mobile number cut short, not a short code.
+_SHORT_CODE = re.compile(r"[1-9][0-9]{2,4}")
 _MIN_DIGITS = 6
 _MAX_DIGITS = 15  # the E.164 limit, country code included
 
@@ -23,7 +25,8 @@ class InvalidPhone(ValueError):
 
 def normalize_phone(raw: str) -> str:
     """E.164 (`+6281234567890`), or the digits of a 3–5 digit short code (`1708`)."""
-    compact = "".join(raw.split())
+    # Parentheses go first so "(+62) 812…" keeps its plus at the front.
+    compact = "".join(raw.split()).replace("(", "").replace(")", "")
     if not compact:
         raise InvalidPhone("empty")
     if not _SHAPE.fullmatch(compact):

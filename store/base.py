@@ -114,7 +114,9 @@ class Store(abc.ABC):
     async def list_complaints(self, query: ComplaintQuery, now: datetime) -> QueuePage: ...
 
     @abc.abstractmethod
-    async def claim_events(self, limit: int, lease_seconds: float, now: datetime) -> list[OutboxEvent]:
+    async def claim_events(
+        self, limit: int, lease_seconds: float, now: datetime
+    ) -> list[OutboxEvent]:
         """Lease the oldest unfinished outbox events, in order, to one dispatcher."""
 
     @abc.abstractmethod
@@ -123,8 +125,8 @@ class Store(abc.ABC):
         transaction. True if this call created the case."""
 
     @abc.abstractmethod
-    async def wait_for_events(self, timeout: float) -> None:
-        """Return when new outbox events may have been committed, or after `timeout`."""
+    async def wait_for_events(self, max_wait: float) -> None:
+        """Return when new outbox events may have been committed, or after `max_wait` s."""
 
     @abc.abstractmethod
     async def health(self) -> dict[str, object]: ...

@@ -31,7 +31,7 @@ class BlobStore:
     async def put(self, chunks: AsyncIterator[bytes], max_bytes: int) -> tuple[str, int]:
         """Store a stream; returns (sha256, size). Raises BlobTooLarge past `max_bytes`."""
         incoming = self.root / "incoming"
-        incoming.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(incoming.mkdir, parents=True, exist_ok=True)
         digest = hashlib.sha256()
         size = 0
         fd, tmp_name = tempfile.mkstemp(dir=incoming)
@@ -47,9 +47,12 @@ class BlobStore:
                 out.flush()
                 await asyncio.to_thread(os.fsync, out.fileno())
             sha = digest.hexdigest()
-            final = self.path_for(sha)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            tmp.replace(final)
+            await asyncio.to_thread(self._move_into_place, tmp, sha)
         finally:
-            tmp.unlink(missing_ok=True)
+            await asyncio.to_thread(tmp.unlink, missing_ok=True)
         return sha, size
+
+    def _move_into_place(self, tmp: Path, sha256: str) -> None:
+        final = self.path_for(sha256)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp.replace(final)

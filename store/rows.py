@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from normalizer.models import (
     Attachment,
     Case,
     Complaint,
     ComplaintDraft,
-    Reporter,
     ReplyAddress,
+    Reporter,
 )
+
+
+class Row(Protocol):
+    """A result row addressable by column name (sqlite3.Row, asyncpg.Record)."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
 
 COMPLAINT_COLUMNS = (
     "id", "tracking_id", "channel", "external_id", "request_hash", "profile",
@@ -55,7 +61,7 @@ def complaint_row(
     )  # fmt: skip
 
 
-def complaint_from_row(row: Mapping[str, Any]) -> Complaint:
+def complaint_from_row(row: Row) -> Complaint:
     reply = (
         ReplyAddress(channel=row["reply_channel"], address=row["reply_address"])
         if row["reply_channel"]
@@ -96,7 +102,7 @@ def case_row(case: Case) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-def case_from_row(row: Mapping[str, Any], prefix: str = "") -> Case:
+def case_from_row(row: Row, prefix: str = "") -> Case:
     def col(name: str) -> Any:
         return row[prefix + name]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import json
 import secrets
 import uuid
@@ -57,7 +58,7 @@ _CASE_SELECT = ", ".join(f"k.{c} AS k_{c}" for c in CASE_COLUMNS)
 Clock = Callable[[], datetime]
 
 
-def _utcnow() -> datetime:
+def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
@@ -70,7 +71,7 @@ def sqlite_path(database_url: str) -> Path:
 
 
 class SqliteStore(Store):
-    def __init__(self, path: Path, *, write_queue_limit: int = 2000, clock: Clock = _utcnow):
+    def __init__(self, path: Path, *, write_queue_limit: int = 2000, clock: Clock = utcnow):
         self.path = path
         self._clock = clock
         self._queue_limit = write_queue_limit
@@ -260,7 +261,9 @@ class SqliteStore(Store):
             for r in rows
         ]
         last = rows[-1] if more else None
-        cursor = _encode_cursor([last[f"_k{i}"] for i in range(len(key))], query.sort) if last else None
+        cursor = (
+            _encode_cursor([last[f"_k{i}"] for i in range(len(key))], query.sort) if last else None
+        )
         return QueuePage(items=items, next_cursor=cursor)
 
     # -- outbox and cases -----------------------------------------------------------
@@ -315,17 +318,19 @@ class SqliteStore(Store):
             results.append(created)
         return results
 
-    async def wait_for_events(self, timeout: float) -> None:
-        try:
-            await asyncio.wait_for(self._events.wait(), timeout)
-        except TimeoutError:
-            pass
+    async def wait_for_events(self, max_wait: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._events.wait(), max_wait)
         self._events.clear()
 
     async def health(self) -> dict[str, object]:
         async with self._read.execute("PRAGMA journal_mode") as cur:
             row = await cur.fetchone()
-        return {"backend": "sqlite", "path": str(self.path), "journal_mode": row[0] if row else None}
+        return {
+            "backend": "sqlite",
+            "path": str(self.path),
+            "journal_mode": row[0] if row else None,
+        }
 
 
 def _replay(prior: Complaint, draft: ComplaintDraft) -> IntakeResult | IdempotencyConflict:
@@ -338,12 +343,14 @@ def _replay(prior: Complaint, draft: ComplaintDraft) -> IntakeResult | Idempoten
 
 
 def _without(row: aiosqlite.Row, *names: str) -> dict[str, Any]:
-    return {k: row[k] for k in row.keys() if k not in names}
+    return {k: row[k] for k in row.keys() if k not in names}  # noqa: SIM118 (Row yields values)
 
 
 # Sort orders and their keyset: (ORDER BY clause, the columns the cursor compares).
 # Open cases sort by completion deadline; closed ones and those not yet dispatched last.
-_URGENT_KEY = f"COALESCE(CASE WHEN k.closed_at IS NULL THEN k.completion_due_at END, '{_FAR_FUTURE}')"
+_URGENT_KEY = (
+    f"COALESCE(CASE WHEN k.closed_at IS NULL THEN k.completion_due_at END, '{_FAR_FUTURE}')"
+)
 _ORDERS: dict[QueueSort, tuple[str, tuple[str, ...]]] = {
     QueueSort.NEWEST: ("c.received_at DESC, c.id DESC", ("c.received_at", "c.id")),
     QueueSort.URGENT: (
@@ -372,7 +379,10 @@ def _filters(query: ComplaintQuery, now: datetime) -> tuple[list[str], list[Any]
     if query.overdue is True:
         add("k.closed_at IS NULL AND k.completion_due_at <= ?", ts(now))
     elif query.overdue is False:
-        add("(k.complaint_id IS NULL OR k.closed_at IS NOT NULL OR k.completion_due_at > ?)", ts(now))
+        add(
+            "(k.complaint_id IS NULL OR k.closed_at IS NOT NULL OR k.completion_due_at > ?)",
+            ts(now),
+        )
     if query.text:
         pattern = "%" + _escape_like(query.text) + "%"
         add(

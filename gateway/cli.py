@@ -1,0 +1,84 @@
+"""`lapor-gateway`: the command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from config.profile import Profile, ProfileError, load_profile
+from config.settings import Settings
+from gateway.app import create_app
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lapor-gateway", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="start the gateway")
+    serve.add_argument("--host", help="overrides LAPOR_HOST")
+    serve.add_argument("--port", type=int, help="overrides LAPOR_PORT")
+    serve.add_argument("--profile", help="overrides LAPOR_PROFILE (a name or a TOML path)")
+    check = commands.add_parser("check-profile", help="validate a profile and exit")
+    check.add_argument("profile", help="a shipped profile's name or a TOML path")
+    args = parser.parse_args(argv)
+
+    try:
+        overrides = {k: v for k, v in vars(args).items() if k in ("host", "port", "profile") and v}
+        settings = Settings(**overrides)
+        profile = load_profile(getattr(args, "profile", None) or settings.profile)
+    except ValidationError as exc:
+        print(f"lapor-gateway: invalid settings:\n{_settings_problems(exc)}", file=sys.stderr)
+        return 2
+    except ProfileError as exc:
+        print(f"lapor-gateway: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "check-profile":
+        print(
+            f"{profile.key}: ok ({len(profile.agencies)} agencies, "
+            f"{len(profile.categories)} categories)"
+        )
+        return 0
+    return _serve(settings, profile)
+
+
+def _serve(settings: Settings, profile: Profile) -> int:
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        app = create_app(settings, profile)
+    except ValueError as exc:
+        print(f"lapor-gateway: {exc}", file=sys.stderr)
+        return 2
+    base = settings.public_base_url or f"http://{settings.host}:{settings.port}"
+    print(
+        f"LAPOR! gateway ({profile.regency}) on {base}\n"
+        f"  formulir warga   {base}/lapor\n"
+        f"  meja layanan     {base}/desk\n"
+        f"  cek status       {base}/status\n"
+        f"  API aplikasi     {base}/api/v1/complaints  (OpenAPI: {base}/api/v1/openapi.json)\n"
+        f"  kesehatan        {base}/healthz",
+        flush=True,
+    )
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        shutdown_timeout=30,
+        print=None,
+        access_log=None,
+    )
+    return 0
+
+
+def _settings_problems(exc: ValidationError) -> str:
+    return "\n".join(
+        f"  LAPOR_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

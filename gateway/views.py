@@ -1,0 +1,55 @@
+"""Shared pieces of the HTML pages: the catalogue in templates, error texts for fields."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+from pydantic import ValidationError
+
+from config.profile import Profile
+from gateway.context import gateway_of
+from gateway.errors import field_problems
+
+# pydantic error types → catalogue keys, so the citizen reads Bahasa Indonesia.
+_FIELD_TEXTS = {
+    "missing": "field.required",
+    "string_too_short": "field.too_short",
+    "string_too_long": "field.too_long",
+}
+
+
+def field_errors(exc: ValidationError, profile: Profile) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for err, problem in zip(exc.errors(), field_problems(exc), strict=True):
+        key = _FIELD_TEXTS.get(err["type"])
+        ctx = err.get("ctx", {})
+        if key:
+            text = profile.message(key, min=ctx.get("min_length"), max=ctx.get("max_length"))
+        elif problem.field == "contact":
+            text = profile.message("field.contact_required")
+        else:
+            text = profile.message("field.invalid")
+        errors.setdefault(problem.field, text)
+    return errors
+
+
+_MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+           "September", "Oktober", "November", "Desember")  # fmt: skip
+_DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+
+
+def long_date(value: date) -> str:
+    """'Senin, 24 Agustus 2026': dates as people in Indonesia write them."""
+    months, days = _MONTHS, _DAYS
+    return f"{days[value.weekday()]}, {value.day} {months[value.month - 1]} {value.year}"
+
+
+def render(
+    request: web.Request, template: str, context: dict[str, Any], status: int = 200
+) -> web.Response:
+    gw = gateway_of(request)
+    base = {"profile": gw.profile, "t": gw.profile.message, "long_date": long_date}
+    return aiohttp_jinja2.render_template(template, request, base | context, status=status)

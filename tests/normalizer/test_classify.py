@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from config.profile import Profile
+from normalizer.classify import guess_category
+
+
+def make_profile(categories: list[dict[str, Any]], key: str = "ketapang") -> Profile:
+    agencies = sorted({c["agency"] for c in categories})
+    return Profile.model_validate(
+        {
+            "key": key,
+            "regency": "Kabupaten Ketapang",
+            "timezone": "Asia/Pontianak",
+            "office": {
+                "government": "Pemerintah Kabupaten Ketapang",
+                "department": "Bagian Organisasi",
+                "address": "Jl. Jenderal Sudirman No. 1",
+            },
+            "sla": {"completion_working_days": 5},
+            "agencies": [{"code": a, "name": f"Dinas {a}"} for a in agencies],
+            "categories": [{"name": c["code"].title(), **c} for c in categories],
+            "kecamatan": ["Delta Pawan"],
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def profile() -> Profile:
+    return make_profile(
+        [
+            {
+                "code": "jalan_rusak",
+                "agency": "DPUPR",
+                "keywords": ["jalan rusak", "jalan berlubang", "aspal", "jembatan"],
+            },
+            {"code": "kesehatan", "agency": "DINKES", "keywords": ["puskesmas", "bpjs", "obat"]},
+            {"code": "pungli", "agency": "INSPEKTORAT", "keywords": ["pungli", "bos", "e-ktp"]},
+            {"code": "penerangan", "agency": "DISHUB", "keywords": ["lampu jalan", "jalan"]},
+            {"code": "sampah", "agency": "DLH", "keywords": []},
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Aspal di depan sekolah mengelupas", "jalan_rusak"),
+        ("PUSKESMAS tutup sejak pagi", "kesehatan"),
+        ("Obat habis, BPJS ditolak", "kesehatan"),
+        ("Ada pungli di kantor desa", "pungli"),
+        ("Dana BOS dipotong kepala sekolah", "pungli"),
+        ("Pembuatan e-KTP dimintai uang", "pungli"),
+        ("Lampu jalan mati sebulan", "penerangan"),
+        # phrases may span line breaks and repeated spaces
+        ("Lampu\njalan   mati", "penerangan"),
+        # punctuation around a keyword is not part of the word
+        ("(puskesmas), bpjs.", "kesehatan"),
+    ],
+)
+def test_keywords_pick_their_category(profile: Profile, text: str, expected: str) -> None:
+    assert guess_category(text, profile) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "Saya bosan menunggu",  # "bos" is not a word of "bosan"
+        "Obatnya manjur",  # nor "obat" of "obatnya"
+        "Pemasangan KTP elektronik",  # "e-ktp" needs its "e-"
+        "Kampung kami banjir",
+        "aspalan",
+    ],
+)
+def test_no_whole_word_hit_gives_none(profile: Profile, text: str) -> None:
+    assert guess_category(text, profile) is None
+
+
+def test_longer_phrases_weigh_more(profile: Profile) -> None:
+    # "jalan rusak" (2) beats the single word "jalan" (1) in another category
+    assert guess_category("Jalan rusak parah", profile) == "jalan_rusak"
+
+
+def test_distinct_keywords_count_not_repetitions(profile: Profile) -> None:
+    # pungli: "pungli" once (1); kesehatan: "puskesmas" and "obat" (2)
+    text = "pungli pungli pungli di puskesmas, obat dijual"
+    assert guess_category(text, profile) == "kesehatan"
+
+
+def test_tie_goes_to_the_category_listed_first() -> None:
+    first = {"code": "air_bersih", "agency": "PDAM", "keywords": ["air"]}
+    second = {"code": "banjir", "agency": "BPBD", "keywords": ["genangan"]}
+    text = "air dan genangan di mana-mana"
+    assert guess_category(text, make_profile([first, second])) == "air_bersih"
+    assert guess_category(text, make_profile([second, first])) == "banjir"
+
+
+def test_duplicate_keywords_count_once() -> None:
+    profile = make_profile(
+        [
+            {"code": "dobel", "agency": "A1", "keywords": ["sinyal", "Sinyal", "sinyal "]},
+            {"code": "dua", "agency": "A2", "keywords": ["internet", "wifi"]},
+        ]
+    )
+    assert guess_category("sinyal internet wifi", profile) == "dua"
+
+
+def test_profiles_with_the_same_key_do_not_share_keywords() -> None:
+    one = make_profile([{"code": "satu", "agency": "A1", "keywords": ["kata"]}], key="sama")
+    two = make_profile([{"code": "dua", "agency": "A2", "keywords": ["kata"]}], key="sama")
+    assert guess_category("kata", one) == "satu"
+    assert guess_category("kata", two) == "dua"
+
+
+def test_regex_characters_in_keywords_are_literal() -> None:
+    profile = make_profile([{"code": "harga", "agency": "A1", "keywords": ["rp.", "(tarif)"]}])
+    assert guess_category("bayar rp. 50.000", profile) == "harga"
+    assert guess_category("bayar rpx 50.000", profile) is None
+    assert guess_category("naik (tarif) lagi", profile) == "harga"
