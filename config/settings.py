@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     max_upload_files: int = Field(default=5, ge=0)
     max_json_bytes: int = Field(default=256 * 1024, gt=0)
+    dispatch_enabled: bool = True
     dispatch_poll_seconds: float = Field(default=0.5, gt=0, le=60)
     write_queue_limit: int = Field(default=2000, gt=0)
     log_level: str = "INFO"

@@ -76,10 +76,14 @@ def _secret(settings: Settings) -> str:
 async def _run_store_and_dispatcher(app: web.Application) -> AsyncIterator[None]:
     gw = app[GATEWAY]
     await gw.store.open()
-    dispatcher = Dispatcher(gw.store, gw.profile, gw.clock, gw.settings.dispatch_poll_seconds)
-    task = asyncio.create_task(dispatcher.run(), name="dispatcher")
+    task = None
+    # An intake-only process (dispatch off) lets another process drive the workflow.
+    if gw.settings.dispatch_enabled:
+        dispatcher = Dispatcher(gw.store, gw.profile, gw.clock, gw.settings.dispatch_poll_seconds)
+        task = asyncio.create_task(dispatcher.run(), name="dispatcher")
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    if task:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     await gw.store.close()

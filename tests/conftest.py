@@ -1,0 +1,157 @@
+"""Shared fixtures: a real gateway on a real socket over a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiohttp import ClientSession, CookieJar, web
+from aiohttp.test_utils import TestServer
+
+from config.profile import Profile, load_profile
+from config.settings import Settings
+from gateway.app import create_app
+from gateway.context import GATEWAY, Gateway
+from store.sqlite import SqliteStore
+
+T = TypeVar("T")
+
+ADMIN_TOKEN = "admin-token-ani-0001"
+DESK_TOKEN = "desk-token-budi-0001"
+ADMIN_AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+DESK_AUTH = {"Authorization": f"Bearer {DESK_TOKEN}"}
+
+# A Friday before Independence Day (Monday 17 August 2026), mid-morning in Ketapang.
+FRIDAY_BEFORE_HOLIDAY = datetime(2026, 8, 14, 10, 0, tzinfo=ZoneInfo("Asia/Pontianak"))
+
+
+class Clock:
+    """The gateway's clock, set by the test: the time a complaint is received is an input."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now.astimezone(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]], accept: Callable[[T], bool], within: float = 5.0
+) -> T:
+    """Poll `probe` until `accept` holds; fail after `within` seconds with the last value."""
+    deadline = time.monotonic() + within
+    while True:
+        value = await probe()
+        if accept(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within}s; last value: {value!r}")
+        await asyncio.sleep(0.02)
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": f"sqlite:///{tmp_path / 'lapor.db'}",
+        "upload_dir": str(tmp_path / "uploads"),
+        "desk_tokens": f"budi:{DESK_TOKEN}",
+        "admin_tokens": f"ani:{ADMIN_TOKEN}",
+        "secret_key": "test-secret-key-not-for-production",
+        "public_base_url": "",
+        "dispatch_poll_seconds": 0.2,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@dataclass
+class Running:
+    """A gateway listening on 127.0.0.1, with an HTTP client session pointed at it."""
+
+    server: TestServer
+    http: ClientSession
+    clock: Clock
+    profile: Profile
+
+    @property
+    def gateway(self) -> Gateway:
+        return self.server.app[GATEWAY]
+
+    @property
+    def store(self) -> SqliteStore:
+        store = self.gateway.store
+        assert isinstance(store, SqliteStore)
+        return store
+
+    def count(self, table: str = "complaints") -> int:
+        """Rows in a table, read from the SQLite file by a connection of its own."""
+        with sqlite3.connect(self.store.path) as conn:
+            (n,) = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+        return int(n)
+
+    async def form_token(self, path: str = "/lapor") -> str:
+        """Load a form page as a browser would and return its CSRF token."""
+        async with self.http.get(path) as response:
+            html = await response.text()
+        match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def url(self, path: str) -> str:
+        return str(self.server.make_url(path))
+
+    async def stop(self) -> None:
+        await self.http.close()
+        await self.server.close()
+
+
+async def start_gateway(
+    tmp_path: Path, profile: str = "ketapang", clock: Clock | None = None, **settings: Any
+) -> Running:
+    clock = clock or Clock(FRIDAY_BEFORE_HOLIDAY)
+    loaded = load_profile(profile)
+    app: web.Application = create_app(make_settings(tmp_path, **settings), loaded, clock=clock)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    # unsafe=True: accept cookies from 127.0.0.1, as a browser does.
+    http = ClientSession(base_url=server.make_url(""), cookie_jar=CookieJar(unsafe=True))
+    return Running(server, http, clock, loaded)
+
+
+@pytest.fixture
+async def gateway(tmp_path: Path) -> AsyncIterator[Running]:
+    running = await start_gateway(tmp_path)
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(FRIDAY_BEFORE_HOLIDAY)
+
+
+def tiny_png() -> bytes:
+    """A real 1×1 PNG, so uploads are sniffed from genuine image bytes."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\xff\x00\x00")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
