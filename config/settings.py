@@ -11,6 +11,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
 
 class StaffToken:
     """One staff member's token for one role; the token itself never reaches a log."""
@@ -31,18 +33,23 @@ def parse_staff_tokens(raw: str, role: str) -> list[StaffToken]:
     for entry in (part.strip() for part in raw.split(",")):
         if not entry:
             continue
-        name, sep, secret = entry.rpartition(":")
+        name, sep, secret = (part.strip() for part in entry.rpartition(":"))
         if not sep:
             secret = entry
             name = f"{role}-{hashlib.sha256(entry.encode()).hexdigest()[:8]}"
+        if not name:
+            raise ValueError(f"a {role} token needs a staff name before ':' (name:token)")
         if len(secret) < 8:
             raise ValueError(f"a {role} token must be at least 8 characters")
-        tokens.append(StaffToken(name.strip(), secret))
+        tokens.append(StaffToken(name, secret))
     return tokens
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LAPOR_", extra="ignore")
+    # hide_input_in_errors: a refused value (a token list, the key) never reaches a traceback.
+    model_config = SettingsConfigDict(
+        env_prefix="LAPOR_", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = "sqlite:///./var/lapor.db"
     host: str = "127.0.0.1"
@@ -73,6 +80,14 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
 
     @property
     def max_request_bytes(self) -> int:

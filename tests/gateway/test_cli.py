@@ -1,0 +1,572 @@
+"""`lapor-gateway`: the command line in-process, the console script, and the real server process.
+
+The server tests start `lapor-gateway serve` as a child process on a free port over a SQLite
+file in tmp_path, talk to it over HTTP, and stop it with real signals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientConnectionError, ClientSession, ClientTimeout, CookieJar
+
+from config.profile import PROFILES_DIR, load_profile, shipped_profiles
+from gateway.cli import main
+from tests.conftest import eventually
+
+_SCRIPT = Path(sys.executable).parent / "lapor-gateway"
+CLI = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "gateway.cli"]
+RUN_TIMEOUT = 30.0  # a CLI call that should exit at once; past this the test fails, not hangs
+START_WITHIN = 20.0  # a server's start-up, bounded
+STOP_WITHIN = 15.0  # a server's exit after a signal, bounded
+
+COMPLAINT = {
+    "text": "Lampu jalan di Jl. Merdeka mati sejak seminggu, malam hari sangat gelap dan rawan.",
+    "name": "Siti Aminah",
+    "phone": "0812-3456-7890",
+    "category": "jalan_jembatan",
+    "location": "Jl. Merdeka, Kecamatan Delta Pawan",
+}
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def clean_environ(**settings: str) -> dict[str, str]:
+    """This process's environment without any LAPOR_* of the machine, plus `settings`."""
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("LAPOR_")}
+    env.update(settings)
+    return env
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """For in-process `main`: no LAPOR_* of the machine running the tests."""
+    for name in list(os.environ):
+        if name.upper().startswith("LAPOR_"):
+            monkeypatch.delenv(name)
+    return monkeypatch
+
+
+def run_cli(args: list[str], cwd: Path, **settings: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args],
+        cwd=cwd,
+        env=clean_environ(**settings),
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        check=False,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+Mutation = Callable[[str], str]
+
+
+def replace(old: str, new: str) -> Mutation:
+    def mutate(text: str) -> str:
+        assert text.count(old) == 1, f"{old!r} must occur once in ketapang.toml"
+        return text.replace(old, new)
+
+    return mutate
+
+
+def bpbd_category() -> str:
+    categories = load_profile("ketapang").categories
+    (index,) = [i for i, c in enumerate(categories) if c.agency == "BPBD"]
+    return f"categories.{index}.agency"
+
+
+# (case, mutation of ketapang.toml, field named, reason given)
+BROKEN: list[tuple[str, Mutation, str, str]] = [
+    (
+        "unknown agency",
+        replace('agency = "BPBD"', 'agency = "BASARNAS"'),
+        bpbd_category(),
+        "'BASARNAS' is not one of the agencies",
+    ),
+    (
+        "bad timezone",
+        replace('timezone = "Asia/Pontianak"', 'timezone = "Asia/Ketapang"'),
+        "timezone",
+        "unknown time zone 'Asia/Ketapang'",
+    ),
+    (
+        "invalid TOML",
+        replace('regency = "Kabupaten Ketapang"', 'regency = "Kabupaten Ketapang'),
+        "-",
+        "not valid TOML",
+    ),
+    (
+        "missing required field",
+        replace('regency = "Kabupaten Ketapang"\n', ""),
+        "regency",
+        "Field required",
+    ),
+]
+BROKEN_IDS = [case for case, *_ in BROKEN]
+
+
+def broken_profile(tmp_path: Path, mutate: Mutation) -> Path:
+    path = tmp_path / "kabupaten-rusak.toml"
+    path.write_text(mutate((PROFILES_DIR / "ketapang.toml").read_text()))
+    return path
+
+
+def assert_names_the_problem(stderr: str, path: Path, field_name: str, reason: str) -> None:
+    assert str(path) in stderr, stderr
+    assert f"{field_name}: " in stderr, stderr
+    assert reason in stderr, stderr
+    assert "Traceback" not in stderr, stderr
+
+
+# A `serve` that wrongly got past the profile would block the test run; this store URL makes
+# it fail at once instead (and the assertions below then fail on the missing profile error).
+TRIPWIRE_DB = "postgresql://tripwire/never-used"
+
+
+# --- the command line in-process ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["ketapang", "soppeng"])
+def test_check_profile_of_a_shipped_profile(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    profile = load_profile(name)
+    assert main(["check-profile", name]) == 0
+    out = capsys.readouterr().out
+    assert out.strip() == (
+        f"{name}: ok ({len(profile.agencies)} agencies, {len(profile.categories)} categories)"
+    )
+
+
+def test_check_profile_of_an_own_file(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    own = tmp_path / "kabupaten-contoh.toml"
+    own.write_text((PROFILES_DIR / "soppeng.toml").read_text())
+    assert main(["check-profile", str(own)]) == 0
+    assert capsys.readouterr().out.startswith("soppeng: ok")
+
+
+@pytest.mark.parametrize("how", ["check-profile", "serve --profile", "LAPOR_PROFILE"])
+@pytest.mark.parametrize(("case", "mutate", "field_name", "reason"), BROKEN, ids=BROKEN_IDS)
+def test_a_broken_profile_is_refused_naming_file_field_and_reason(
+    env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    how: str,
+    case: str,
+    mutate: Mutation,
+    field_name: str,
+    reason: str,
+) -> None:
+    path = broken_profile(tmp_path, mutate)
+    env.setenv("LAPOR_DATABASE_URL", TRIPWIRE_DB)
+    argv = {
+        "check-profile": ["check-profile", str(path)],
+        "serve --profile": ["serve", "--profile", str(path)],
+        "LAPOR_PROFILE": ["serve"],
+    }[how]
+    if how == "LAPOR_PROFILE":
+        env.setenv("LAPOR_PROFILE", str(path))
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert_names_the_problem(captured.err, path, field_name, reason)
+    assert "ok" not in captured.out and "LAPOR! gateway" not in captured.out
+
+
+@pytest.mark.parametrize("argv", [["check-profile", "sambas"], ["serve", "--profile", "sambas"]])
+def test_an_unknown_shipped_name_lists_the_shipped_ones(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    env.setenv("LAPOR_DATABASE_URL", TRIPWIRE_DB)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "sambas" in err
+    assert f"no such profile (shipped: {', '.join(shipped_profiles())})" in err
+    assert {"ketapang", "soppeng"} <= set(shipped_profiles())
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("LAPOR_PORT", "abc", "LAPOR_PORT: Input should be a valid integer"),
+        ("LAPOR_LOG_LEVEL", "garbage", "LAPOR_LOG_LEVEL: must be one of DEBUG, INFO, WARNING"),
+        ("LAPOR_DISPATCH_POLL_SECONDS", "0", "LAPOR_DISPATCH_POLL_SECONDS: Input should be"),
+        ("LAPOR_DESK_TOKENS", "budi:pendek", "LAPOR_DESK_TOKENS: a desk token must be at least 8"),
+    ],
+)
+@pytest.mark.parametrize("command", ["serve", "check-profile"])
+def test_a_bad_setting_exits_2_naming_the_variable(
+    env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+    variable: str,
+    value: str,
+    message: str,
+) -> None:
+    env.setenv(variable, value)
+    env.setenv("LAPOR_DATABASE_URL", TRIPWIRE_DB)
+    argv = ["serve"] if command == "serve" else ["check-profile", "ketapang"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "invalid settings" in err
+    assert message in err
+    assert "pendek" not in err  # a refused token is not echoed
+
+
+def test_command_line_options_override_the_environment(
+    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env.setenv("LAPOR_PROFILE", "sambas")  # would fail; the argument wins
+    assert main(["check-profile", "soppeng"]) == 0
+    assert capsys.readouterr().out.startswith("soppeng: ok")
+
+
+# --- the console script as a process -------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["ketapang", "soppeng"])
+def test_console_script_check_profile(tmp_path: Path, name: str) -> None:
+    result = run_cli(["check-profile", name], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{name}: ok (")
+
+
+@pytest.mark.parametrize("how", ["serve --profile", "LAPOR_PROFILE"])
+def test_console_script_refuses_to_serve_a_broken_profile(tmp_path: Path, how: str) -> None:
+    _, mutate, field_name, reason = BROKEN[0]
+    path = broken_profile(tmp_path, mutate)
+    port = str(free_port())
+    if how == "LAPOR_PROFILE":
+        result = run_cli(["serve"], tmp_path, LAPOR_PROFILE=str(path), LAPOR_PORT=port)
+    else:
+        result = run_cli(["serve", "--profile", str(path)], tmp_path, LAPOR_PORT=port)
+    assert result.returncode == 2
+    assert_names_the_problem(result.stderr, path, field_name, reason)
+    assert "LAPOR! gateway" not in result.stdout  # never started
+    assert not (tmp_path / "var").exists()  # nor opened a store
+
+
+@pytest.mark.parametrize(
+    ("settings", "code", "message"),
+    [
+        ({"LAPOR_PORT": "abc"}, 2, "LAPOR_PORT: Input should be a valid integer"),
+        ({"LAPOR_LOG_LEVEL": "garbage"}, 2, "LAPOR_LOG_LEVEL: must be one of"),
+        (
+            {"LAPOR_DATABASE_URL": "postgresql://lapor:rahasia@db.example/lapor"},
+            2,
+            "LAPOR_DATABASE_URL: unsupported database 'postgresql' (use sqlite:///path)",
+        ),
+    ],
+    ids=["port", "log-level", "database-url"],
+)
+def test_console_script_refuses_bad_settings_without_a_traceback(
+    tmp_path: Path, settings: dict[str, str], code: int, message: str
+) -> None:
+    result = run_cli(["serve"], tmp_path, **settings)
+    assert result.returncode == code
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "rahasia" not in result.stderr  # nor the database password
+    assert "LAPOR! gateway" not in result.stdout
+
+
+def test_console_script_reports_a_taken_port(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli(
+            ["serve"],
+            tmp_path,
+            LAPOR_PORT=str(port),
+            LAPOR_DATABASE_URL=f"sqlite:///{tmp_path / 'lapor.db'}",
+            LAPOR_SECRET_KEY="kunci-uji-coba-cli",
+        )
+    assert result.returncode == 1
+    assert "lapor-gateway: cannot start:" in result.stderr
+    assert "address already in use" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "LAPOR! gateway" not in result.stdout  # the banner only once it listens
+
+
+def test_console_script_reports_a_store_it_cannot_open(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}"  # a directory, not a database file
+    result = run_cli(["serve"], tmp_path, LAPOR_PORT=str(free_port()), LAPOR_DATABASE_URL=url)
+    assert result.returncode == 1
+    assert f"lapor-gateway: cannot open {url}: unable to open database file" in result.stderr
+    assert "LAPOR! gateway" not in result.stdout
+
+
+# --- the real server process -------------------------------------------------------------------
+
+
+@dataclass
+class ServerProcess:
+    process: subprocess.Popen[bytes]
+    port: int
+    db: Path
+    log_dir: Path
+    name: str
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def output(self) -> tuple[str, str]:
+        return (
+            (self.log_dir / f"{self.name}.out").read_text(),
+            (self.log_dir / f"{self.name}.err").read_text(),
+        )
+
+    async def wait_until_up(self) -> None:
+        async with ClientSession(timeout=ClientTimeout(total=2)) as http:
+
+            async def probe() -> int | None:
+                if self.process.poll() is not None:
+                    raise AssertionError(f"the server exited at start: {self.output()}")
+                try:
+                    async with http.get(f"{self.base}/healthz") as response:
+                        return response.status
+                except (ClientConnectionError, TimeoutError):
+                    return None
+
+            await eventually(probe, lambda status: status == 200, START_WITHIN)
+
+    async def wait_exit(self) -> int:
+        async def probe() -> int | None:
+            return self.process.poll()
+
+        code = await eventually(probe, lambda rc: rc is not None, STOP_WITHIN)
+        assert code is not None
+        return code
+
+    def stop_now(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=10)
+
+
+@dataclass
+class Launcher:
+    tmp_path: Path
+    started: list[ServerProcess] = field(default_factory=list)
+
+    def start(self, db: Path | None = None) -> ServerProcess:
+        db = db or self.tmp_path / "lapor.db"
+        port = free_port()
+        name = f"serve-{len(self.started)}"
+        settings = {
+            "LAPOR_HOST": "127.0.0.1",
+            "LAPOR_PORT": str(port),
+            "LAPOR_DATABASE_URL": f"sqlite:///{db}",
+            "LAPOR_UPLOAD_DIR": str(self.tmp_path / "uploads"),
+            "LAPOR_SECRET_KEY": "kunci-uji-coba-proses-nyata",
+            "LAPOR_DISPATCH_POLL_SECONDS": "0.2",
+        }
+        with (
+            (self.tmp_path / f"{name}.out").open("wb") as out,
+            (self.tmp_path / f"{name}.err").open("wb") as err,
+        ):
+            process = subprocess.Popen(
+                [*CLI, "serve"],
+                cwd=self.tmp_path,
+                env=clean_environ(**settings),
+                stdout=out,
+                stderr=err,
+            )
+        server = ServerProcess(process, port, db, self.tmp_path, name)
+        self.started.append(server)
+        return server
+
+
+@pytest.fixture
+def launcher(tmp_path: Path) -> Iterator[Launcher]:
+    launcher = Launcher(tmp_path)
+    try:
+        yield launcher
+    finally:
+        for server in launcher.started:  # whatever the test did, no process outlives it
+            server.stop_now()
+
+
+def tracking_ids_in(db: Path) -> list[str]:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        rows = conn.execute("SELECT tracking_id FROM complaints ORDER BY received_at").fetchall()
+    return [str(row[0]) for row in rows]
+
+
+async def file_complaint(http: ClientSession, server: ServerProcess) -> str:
+    async with http.post(f"{server.base}/api/v1/complaints", json=COMPLAINT) as response:
+        body = await response.json()
+        assert response.status == 201, body
+    tracking_id: str = body["tracking_id"]
+    return tracking_id
+
+
+def assert_clean_exit(server: ServerProcess, code: int) -> None:
+    _, err = server.output()
+    assert code == 0, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+
+
+async def test_serve_answers_the_form_and_files_a_durable_complaint(launcher: Launcher) -> None:
+    server = launcher.start()
+    await server.wait_until_up()
+    out, _ = server.output()
+    assert f"LAPOR! gateway (Kabupaten Ketapang) on {server.base}" in out
+    async with ClientSession() as http:
+        async with http.get(f"{server.base}/lapor") as response:
+            html = await response.text()
+            assert response.status == 200
+        assert 'name="csrf_token"' in html
+        assert "secara jelas, lengkap dan kronologis" in html
+        tracking_id = await file_complaint(http, server)
+    assert tracking_ids_in(server.db) == [tracking_id]
+    server.process.send_signal(signal.SIGTERM)
+    assert_clean_exit(server, await server.wait_exit())
+
+
+@dataclass
+class SlowPost:
+    """A complaint POST whose body the test sends in two pieces."""
+
+    path: str
+    content_type: str
+    body: bytes
+
+    @staticmethod
+    def tracking_id(status: int, text: str) -> str:
+        match = re.search(r'"tracking_id":"([A-Z0-9]+)"|id="tracking-id">([A-Z0-9]+)<', text)
+        assert status == 201 and match, (status, text)
+        return match.group(1) or match.group(2)
+
+
+async def web_form_post(http: ClientSession, server: ServerProcess) -> SlowPost:
+    """The citizen's form, multipart as a browser sends it, with the page's CSRF token."""
+    async with http.get(f"{server.base}/lapor") as response:
+        match = re.search(r'name="csrf_token" value="([^"]+)"', await response.text())
+    assert match
+    boundary = "batas-formulir-lapor"
+    fields = {"csrf_token": match.group(1), **COMPLAINT}
+    body = (
+        "".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+            for name, value in fields.items()
+        )
+        + f"--{boundary}--\r\n"
+    )
+    return SlowPost("/lapor", f"multipart/form-data; boundary={boundary}", body.encode())
+
+
+async def app_api_post(http: ClientSession, server: ServerProcess) -> SlowPost:
+    return SlowPost("/api/v1/complaints", "application/json", json.dumps(COMPLAINT).encode())
+
+
+@pytest.mark.parametrize(
+    "make_post",
+    [pytest.param(web_form_post, id="web-form"), pytest.param(app_api_post, id="app-api")],
+)
+async def test_sigterm_lets_a_request_in_flight_finish(
+    launcher: Launcher,
+    make_post: Callable[[ClientSession, ServerProcess], Awaitable[SlowPost]],
+) -> None:
+    server = launcher.start()
+    await server.wait_until_up()
+    server_has_it = asyncio.Event()
+    release = asyncio.Event()
+
+    async def refuses_new_connections() -> bool:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        except ConnectionRefusedError:
+            return True
+        writer.close()
+        await writer.wait_closed()
+        return False
+
+    async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as http:
+        post = await make_post(http, server)
+        middle = post.body.index(b"Lampu jalan") + 20  # in the middle of the complaint text
+
+        async def slow_body() -> AsyncIterator[bytes]:
+            # With `Expect: 100-continue` the client sends none of the body until the server's
+            # handler has the request: reaching this line means the request is in flight there.
+            server_has_it.set()
+            yield post.body[:middle]
+            await release.wait()
+            yield post.body[middle:]
+
+        async def send() -> tuple[int, str]:
+            async with http.post(
+                f"{server.base}{post.path}",
+                data=slow_body(),
+                headers={"Content-Type": post.content_type},
+                expect100=True,
+            ) as response:
+                return response.status, await response.text()
+
+        in_flight = asyncio.create_task(send())
+        try:
+            await asyncio.wait_for(server_has_it.wait(), START_WITHIN)
+            server.process.send_signal(signal.SIGTERM)
+            # The server is shutting down (no longer listening) while our request waits.
+            await eventually(refuses_new_connections, bool, STOP_WITHIN)
+            assert server.process.poll() is None  # still finishing our request
+            release.set()
+            status, text = await asyncio.wait_for(in_flight, STOP_WITHIN)
+        finally:
+            release.set()
+            if not in_flight.done():
+                in_flight.cancel()
+    tracking_id = SlowPost.tracking_id(status, text)
+    assert tracking_ids_in(server.db) == [tracking_id]
+    assert_clean_exit(server, await server.wait_exit())
+
+
+async def test_sigint_stops_cleanly_and_a_restart_finds_the_complaint(
+    launcher: Launcher,
+) -> None:
+    first = launcher.start()
+    await first.wait_until_up()
+    async with ClientSession() as http:
+        tracking_id = await file_complaint(http, first)
+    first.process.send_signal(signal.SIGINT)
+    assert_clean_exit(first, await first.wait_exit())
+
+    second = launcher.start(db=first.db)
+    await second.wait_until_up()
+    async with (
+        ClientSession() as http,
+        http.get(
+            f"{second.base}/status/{tracking_id}", headers={"Accept": "application/json"}
+        ) as response,
+    ):
+        status = await response.json()
+        assert response.status == 200, status
+    assert status["tracking_id"] == tracking_id
+    assert status["location"] == COMPLAINT["location"]
+    assert tracking_ids_in(second.db) == [tracking_id]  # one complaint, not re-filed
+    second.process.send_signal(signal.SIGTERM)
+    assert_clean_exit(second, await second.wait_exit())
