@@ -21,9 +21,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from normalizer.models import Attachment, Channel, Classification, Inbound, RawPayload, Reporter
 from normalizer.phone import InvalidPhone, normalize_phone
+from normalizer.text import clean_text
+
+MIN_TEXT = 10
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
 
@@ -39,7 +43,7 @@ class ComplaintFields(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     text: str = Field(
-        min_length=10,
+        min_length=MIN_TEXT,
         max_length=10_000,
         description="Uraian permasalahan: jelas, lengkap dan kronologis.",
     )
@@ -62,15 +66,33 @@ class ComplaintFields(BaseModel):
     def _blank_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("text")
+    @classmethod
+    def _visible_text(cls, value: str) -> str:
+        # Count what the normaliser keeps: invisible and control characters do not count,
+        # so a text of zero-width spaces is refused here, not turned into an empty complaint.
+        if len(clean_text(value)) < MIN_TEXT:
+            raise PydanticCustomError(
+                "string_too_short",
+                "String should have at least {min_length} characters",
+                {"min_length": MIN_TEXT},
+            )
+        return value
+
     @field_validator("phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
         if value is None:
             return None
         try:
-            return normalize_phone(value)
+            phone = normalize_phone(value)
         except InvalidPhone as exc:
             raise ValueError(f"not a valid phone number: {exc}") from None
+        # normalize_phone also takes service short codes (1708, 112), which name a
+        # sender but are nobody's own number: a reporter's contact must be a full one.
+        if not phone.startswith("+"):
+            raise ValueError("not a valid phone number: a short code, not a personal number")
+        return phone
 
     @field_validator("category")
     @classmethod

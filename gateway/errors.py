@@ -53,15 +53,31 @@ async def read_json(request: web.Request, limit: int) -> object:
     """The request's JSON body: 415 for another media type, 413 past `limit`, 400 if broken."""
     if request.content_type != "application/json":
         raise json_error(415, "unsupported_media_type", "Kirim data sebagai application/json.")
-    if (request.content_length or 0) > limit:
-        raise json_error(413, "too_large", f"Data melebihi batas {limit} byte.")
-    body = await request.content.read(limit + 1)
-    if len(body) > limit:
+    body = await read_body(request, limit)
+    if body is None:
         raise json_error(413, "too_large", f"Data melebihi batas {limit} byte.")
     try:
         return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except ValueError as exc:  # bad JSON or UTF-8, or an integer too long to convert
         raise json_error(400, "malformed_json", f"JSON tidak dapat dibaca: {exc}") from None
+    except RecursionError:  # nested deeper than the parser's recursion limit
+        message = "JSON tidak dapat dibaca: terlalu bertingkat."
+        raise json_error(400, "malformed_json", message) from None
+
+
+async def read_body(request: web.Request, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it passes `limit` bytes.
+
+    One read returns only what has arrived so far, so the body is gathered to its end.
+    """
+    if (request.content_length or 0) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.content.iter_any():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 @web.middleware

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import BodyPartReader, web
 
 from channels.webform.form import MAX_FIELD_BYTES
 from channels.webform.media import SNIFF_BYTES, sniff_media
+from gateway.errors import read_body
 from normalizer.models import Attachment
 from store.blobs import BlobStore, BlobTooLarge
 
@@ -40,19 +41,27 @@ class FormLimits:
     max_files: int
 
 
+Gate = Callable[[str], bool]
+
+
 async def read_form(
-    request: web.Request, blobs: BlobStore | None, limits: FormLimits, gate_field: str
+    request: web.Request,
+    blobs: BlobStore | None,
+    limits: FormLimits,
+    gate_field: str,
+    gate: Gate | None = None,
 ) -> FormData:
     """Fields and files of a urlencoded or multipart form.
 
-    Files are stored only after the `gate_field` (the CSRF token) has arrived, so an
-    unauthenticated client cannot fill the disk; the caller checks the token's value.
+    Files are stored only after the `gate_field` (the CSRF token) has arrived and, when
+    `gate` is given, only if `gate` accepts its value, so an unauthenticated client cannot
+    fill the disk. Without `gate` the caller must still check the token's value.
     """
     if (request.content_length or 0) > limits.max_request_bytes:
         raise FormRejected(413, "error.too_large", limit_mb=limits.max_file_bytes // 2**20)
     if request.content_type == "application/x-www-form-urlencoded":
-        body = await request.content.read(MAX_FIELD_BYTES * 4 + 1)
-        if len(body) > MAX_FIELD_BYTES * 4:
+        body = await read_body(request, MAX_FIELD_BYTES * 4)
+        if body is None:
             raise FormRejected(413, "error.too_large", limit_mb=limits.max_file_bytes // 2**20)
         try:
             from urllib.parse import parse_qsl
@@ -63,11 +72,15 @@ async def read_form(
         return FormData(fields=dict(pairs))
     if request.content_type != "multipart/form-data":
         raise FormRejected(415, "error.media_type")
-    return await _read_multipart(request, blobs, limits, gate_field)
+    return await _read_multipart(request, blobs, limits, gate_field, gate)
 
 
 async def _read_multipart(
-    request: web.Request, blobs: BlobStore | None, limits: FormLimits, gate_field: str
+    request: web.Request,
+    blobs: BlobStore | None,
+    limits: FormLimits,
+    gate_field: str,
+    gate: Gate | None,
 ) -> FormData:
     data = FormData()
     try:
@@ -78,7 +91,8 @@ async def _read_multipart(
             if part.filename is None:
                 data.fields[part.name or ""] = await _read_field(part)
                 continue
-            if gate_field not in data.fields or blobs is None:
+            token = data.fields.get(gate_field)
+            if token is None or blobs is None or (gate is not None and not gate(token)):
                 raise FormRejected(403, "error.csrf")
             attachment = await _read_file(part, blobs, limits, len(data.attachments))
             if attachment is not None:

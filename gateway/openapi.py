@@ -62,12 +62,14 @@ def _intake_operation(model: type[BaseModel], summary: str, secured: bool) -> di
     return operation
 
 
-def _query_parameters() -> list[dict[str, Any]]:
-    schema = QueueParams.model_json_schema(by_alias=True)
-    return [
+def _query_parameters() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The queue's query parameters, and the schemas they refer to (enums) for components."""
+    schema = QueueParams.model_json_schema(by_alias=True, ref_template=_REF)
+    parameters = [
         {"name": name, "in": "query", "required": False, "schema": prop}
         for name, prop in schema["properties"].items()
     ]
+    return parameters, schema.get("$defs", {})
 
 
 def build_openapi() -> dict[str, Any]:
@@ -79,6 +81,7 @@ def build_openapi() -> dict[str, Any]:
         [(m, "validation" if m.__name__.endswith("Request") else "serialization") for m in models],
         ref_template=_REF,
     )
+    query, query_schemas = _query_parameters()
     tracking = {"name": "tracking_id", "in": "path", "required": True, "schema": {"type": "string"}}
     return {
         "openapi": "3.1.0",
@@ -91,7 +94,7 @@ def build_openapi() -> dict[str, Any]:
                 "get": {
                     "summary": "The unified admin queue",
                     "security": [{"staffToken": []}],
-                    "parameters": _query_parameters(),
+                    "parameters": query,
                     "responses": {
                         "200": _json(QueueResponse, "One page of the queue"),
                         **_errors(400, 401, 403, 422),
@@ -123,7 +126,7 @@ def build_openapi() -> dict[str, Any]:
             },
         },
         "components": {
-            "schemas": schemas.get("$defs", {}),
+            "schemas": query_schemas | schemas.get("$defs", {}),
             "securitySchemes": {"staffToken": {"type": "http", "scheme": "bearer"}},
         },
     }
