@@ -33,6 +33,11 @@ class StaffDirectory:
                     found = (role, token.staff_id)
         return found
 
+    def has(self, role: Role, staff_id: str) -> bool:
+        """Whether `staff_id` still holds a token of `role`: a session outlives its token
+        only as long as the token is configured."""
+        return any(token.staff_id == staff_id for token in self._tokens.get(role, []))
+
     def require(self, request: web.Request, role: Role) -> str:
         """The staff id behind the request's bearer token, or an HTTP error to raise."""
         header = request.headers.get("Authorization", "")

@@ -27,7 +27,9 @@ routes = web.RouteTableDef()
 def _staff(request: web.Request) -> str | None:
     gw = gateway_of(request)
     cookie = request.cookies.get(SESSION_COOKIE, "")
-    return gw.signer.check_session(cookie, Role.DESK.value, SESSION_MAX_AGE) if cookie else None
+    staff_id = gw.signer.check_session(cookie, Role.DESK.value, SESSION_MAX_AGE) if cookie else None
+    # A token removed from the settings ends its holder's sessions at the next restart.
+    return staff_id if staff_id is not None and gw.staff.has(Role.DESK, staff_id) else None
 
 
 @routes.get("/desk")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+from datetime import date
+from urllib.parse import quote
+
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel
 
@@ -27,8 +31,8 @@ class PublicStatus(BaseModel):
     classification: str
     category: str | None
     agency: str | None
-    verification_due: str | None
-    completion_due: str | None
+    verification_due: date | None
+    completion_due: date | None
     confidential: bool
     text: str | None
     location: str | None
@@ -53,9 +57,13 @@ async def home(request: web.Request) -> web.Response:
 
 @routes.get("/status")
 async def status_lookup(request: web.Request) -> web.Response:
-    tracking_id = request.query.get("id", "").strip()
-    if tracking_id:
-        raise web.HTTPSeeOther(f"/status/{tracking_id}")
+    given = request.query.get("id", "").strip()
+    if given:
+        # The canonical ID when it is one; anything else stays one quoted path segment,
+        # for the status page to explain.
+        with contextlib.suppress(InvalidTrackingId):
+            given = parse_tracking_id(given)
+        raise web.HTTPSeeOther(f"/status/{quote(given, safe='')}")
     return render(request, "status.html", {"status": None, "problem": None})
 
 
@@ -88,8 +96,8 @@ def public_status(gw: Gateway, complaint: Complaint, case: Case | None) -> Publi
         classification=complaint.classification.value,
         category=category.name if category else None,
         agency=profile.agency_names.get(case.agency) if case and case.agency else None,
-        verification_due=case.verification_due.isoformat() if case else None,
-        completion_due=case.completion_due.isoformat() if case else None,
+        verification_due=case.verification_due if case else None,
+        completion_due=case.completion_due if case else None,
         confidential=complaint.confidential,
         text=None if complaint.confidential else complaint.text,
         location=None if complaint.confidential else complaint.location,
