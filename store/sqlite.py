@@ -8,6 +8,8 @@ import binascii
 import contextlib
 import json
 import secrets
+import sqlite3
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -17,7 +19,7 @@ from typing import Any
 import aiosqlite
 
 from normalizer.models import Case, Complaint, ComplaintDraft, TimelineEntry
-from normalizer.tracking import generate_tracking_id
+from normalizer.tracking import InvalidTrackingId, generate_tracking_id, parse_tracking_id
 from store.base import (
     ComplaintQuery,
     IdempotencyConflict,
@@ -44,6 +46,7 @@ from store.sqlite_writer import GroupCommitWriter
 MIGRATIONS = Path(__file__).parent / "migrations" / "sqlite"
 EVENT_COMPLAINT_RECEIVED = "complaint.received"
 _FAR_FUTURE = "9999-12-31T00:00:00.000000Z"
+BUSY_TIMEOUT_MS = 5000  # how long a connection waits for another's write lock
 
 _INSERT_COMPLAINT = (
     f"INSERT INTO complaints ({', '.join(COMPLAINT_COLUMNS)}) "
@@ -77,6 +80,7 @@ class SqliteStore(Store):
         self._queue_limit = write_queue_limit
         self._rng = secrets.SystemRandom()
         self._events = asyncio.Event()
+        self._new_events = False  # set by a write that added outbox events, until it commits
         self._writer_conn: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._writer: GroupCommitWriter | None = None
@@ -86,25 +90,56 @@ class SqliteStore(Store):
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = await self._connect()
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await self._migrate(conn)
+        try:
+            await self._use_wal(conn)
+            await self._migrate(conn)
+        except BaseException:
+            await conn.close()  # or its thread keeps the process alive
+            raise
         self._writer_conn = conn
         self._reader = await self._connect()
         await self._reader.execute("PRAGMA query_only=ON")
-        self._writer = GroupCommitWriter(conn, self._queue_limit, on_commit=self._events.set)
+        self._writer = GroupCommitWriter(conn, self._queue_limit, on_commit=self._committed)
         self._writer.start()
 
     async def _connect(self) -> aiosqlite.Connection:
         conn = await aiosqlite.connect(self.path, isolation_level=None)
         conn.row_factory = aiosqlite.Row
-        for pragma in ("synchronous=FULL", "foreign_keys=ON", "busy_timeout=5000"):
+        for pragma in ("synchronous=FULL", "foreign_keys=ON", f"busy_timeout={BUSY_TIMEOUT_MS}"):
             await conn.execute(f"PRAGMA {pragma}")
         return conn
 
+    async def _use_wal(self, conn: aiosqlite.Connection) -> None:
+        """Switch the file to WAL (a property of the file, so a no-op once done).
+
+        When two connections switch a new file at once, SQLite answers the loser "database
+        is locked" at once instead of waiting (waiting could deadlock); it backs off and
+        tries again, as long as the busy timeout, and then finds the file in WAL.
+        """
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                async with conn.execute("PRAGMA journal_mode=WAL") as cur:
+                    row = await cur.fetchone()
+                break
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.01)
+        if row is None or row[0] != "wal":
+            raise RuntimeError(f"{self.path}: could not switch to WAL ({row and row[0]})")
+
     async def _migrate(self, conn: aiosqlite.Connection) -> None:
-        await conn.execute(
+        """Apply pending migrations, safely when several processes open one file at once.
+
+        Every step is a `BEGIN IMMEDIATE` transaction: it waits for the write lock (the
+        busy timeout applies), where a read that upgrades to a write in autocommit may fail
+        at once with "database is locked" when another process has just written.
+        """
+        await self._script(
+            conn,
             "CREATE TABLE IF NOT EXISTS schema_migrations "
-            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);",
         )
         async with conn.execute("SELECT version FROM schema_migrations") as cur:
             applied = {row[0] for row in await cur.fetchall()}
@@ -112,13 +147,31 @@ class SqliteStore(Store):
             version = int(path.name.split("_", 1)[0])
             if version in applied:
                 continue
-            # executescript would commit between statements; one transaction per file.
-            script = (
-                f"BEGIN IMMEDIATE;\n{path.read_text()}\n"
+            # The version is recorded first, so a process that applied this migration
+            # since we looked makes this insert fail before any of the script runs.
+            record = (
                 f"INSERT INTO schema_migrations VALUES ({version}, '{path.name}', "
-                f"'{ts(self._clock())}');\nCOMMIT;"
+                f"'{ts(self._clock())}');"
             )
-            await conn.executescript(script)
+            try:
+                await self._script(conn, f"{record}\n{path.read_text()}")
+            except sqlite3.IntegrityError:
+                async with conn.execute(
+                    "SELECT 1 FROM schema_migrations WHERE version = ?", (version,)
+                ) as cur:
+                    if await cur.fetchone() is None:
+                        raise
+
+    @staticmethod
+    async def _script(conn: aiosqlite.Connection, body: str) -> None:
+        """Run a script in one transaction (executescript alone commits statement by
+        statement), rolled back if any statement fails."""
+        try:
+            await conn.executescript(f"BEGIN IMMEDIATE;\n{body}\nCOMMIT;")
+        except BaseException:
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")
+            raise
 
     async def close(self) -> None:
         if self._writer:
@@ -178,6 +231,7 @@ class SqliteStore(Store):
             await conn.executemany(
                 "INSERT INTO outbox (kind, complaint_id, created_at) VALUES (?, ?, ?)", outbox
             )
+            self._new_events = True
         if payloads:
             await conn.executemany("INSERT INTO inbound_payloads VALUES (?, ?, ?)", payloads)
         return results
@@ -318,6 +372,13 @@ class SqliteStore(Store):
             results.append(created)
         return results
 
+    def _committed(self) -> None:
+        # Only new outbox events wake the dispatcher: waking it on every commit (its own
+        # claims and cases included) would have it claim nothing in a busy loop.
+        if self._new_events:
+            self._new_events = False
+            self._events.set()
+
     async def wait_for_events(self, max_wait: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._events.wait(), max_wait)
@@ -389,13 +450,22 @@ def _filters(query: ComplaintQuery, now: datetime) -> tuple[list[str], list[Any]
             "(c.text LIKE ? ESCAPE '\\' OR c.location LIKE ? ESCAPE '\\' OR c.tracking_id = ?)",
             pattern,
             pattern,
-            query.text.strip().upper(),
+            _as_tracking_id(query.text),
         )
     if query.received_from:
         add("c.received_at >= ?", ts(query.received_from))
     if query.received_before:
         add("c.received_at < ?", ts(query.received_before))
     return where, params
+
+
+def _as_tracking_id(text: str) -> str:
+    """The canonical ID if the text is one as a person writes it (any case, spaced or
+    hyphenated into groups); otherwise the text itself, upper-cased."""
+    try:
+        return parse_tracking_id(text)
+    except InvalidTrackingId:
+        return text.strip().upper()
 
 
 def _escape_like(text: str) -> str:
@@ -412,9 +482,14 @@ def _decode_cursor(cursor: str, sort: QueueSort) -> list[str]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
         key = data["k"]
-        valid = data["s"] == sort.value and len(key) == len(_ORDERS[sort][1])
+        valid = (
+            data["s"] == sort.value
+            and isinstance(key, list)
+            and len(key) == len(_ORDERS[sort][1])
+            and all(isinstance(part, str) for part in key)
+        )
     except (binascii.Error, ValueError, KeyError, TypeError):
         valid = False
-    if not valid or not all(isinstance(part, str) for part in key):
+    if not valid:
         raise InvalidCursor("cursor is not valid for this sort order")
     return list(key)

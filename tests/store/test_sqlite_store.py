@@ -1,0 +1,477 @@
+"""The SQLite store on a real file: durability, idempotency, group commit and the outbox.
+
+What the store promises is checked from outside where it can be: a second sqlite3
+connection of the test's own reads the file (acknowledged means durable), and the
+statements the writer connection really runs are observed with SQLite's trace callback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config.profile import load_profile
+from normalizer.models import Channel, ComplaintDraft, Inbound, RawPayload
+from normalizer.normalize import normalize
+from store.base import IdempotencyConflict, IntakeResult, OutboxEvent, StoreBusy
+from store.rows import ts
+from store.sqlite import EVENT_COMPLAINT_RECEIVED, MIGRATIONS, SqliteStore
+from tests.conftest import FRIDAY_BEFORE_HOLIDAY, Clock, eventually
+from workflow.cases import new_case
+
+PROFILE = load_profile("ketapang")
+TEXT = "Jalan di Desa Sukamaju berlubang besar, sudah dua motor jatuh minggu ini."
+LEASE = 30.0
+
+
+def draft(
+    text: str = TEXT,
+    *,
+    channel: Channel = Channel.SMS,
+    external_id: str | None = None,
+    request_hash: str | None = None,
+    raw: RawPayload | None = None,
+) -> ComplaintDraft:
+    body = f"From=%2B6281234567890&Body={text}".encode()
+    inbound = Inbound(
+        channel=channel,
+        external_id=external_id,
+        request_hash=request_hash,
+        sender="+6281234567890",
+        text=text,
+        received_at=FRIDAY_BEFORE_HOLIDAY,
+        raw=raw or RawPayload(content_type="application/x-www-form-urlencoded", body=body),
+    )
+    return normalize(inbound, PROFILE)
+
+
+@contextlib.contextmanager
+def connect(path: Path) -> Iterator[sqlite3.Connection]:
+    """A connection of the test's own: sees only what is committed to the file."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def rows(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    with connect(path) as conn:
+        return list(conn.execute(sql, params).fetchall())
+
+
+def count(path: Path, table: str) -> int:
+    [(n,)] = rows(path, f"SELECT count(*) FROM {table}")
+    return int(n)
+
+
+async def trace_writer(store: SqliteStore) -> list[str]:
+    """Every statement the store's writer connection runs from now on, in order."""
+    conn = store._writer_conn
+    assert conn is not None
+    statements: list[str] = []
+    await conn.set_trace_callback(statements.append)
+    return statements
+
+
+@contextlib.contextmanager
+def write_lock(path: Path) -> Iterator[None]:
+    """Hold the database's write lock from another connection, as another process could."""
+    with connect(path) as conn:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            conn.execute("ROLLBACK")
+
+
+async def writer_waiting_for_lock(statements: list[str]) -> None:
+    """Until the writer has started a transaction (and so is blocked on the held lock)."""
+
+    async def begun() -> int:
+        return statements.count("BEGIN IMMEDIATE")
+
+    await eventually(begun, lambda n: n >= 1, 2.0)
+
+
+@pytest.fixture
+async def store(tmp_path: Path, clock: Clock) -> AsyncIterator[SqliteStore]:
+    opened = SqliteStore(tmp_path / "lapor.db", clock=clock)
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+# -- opening ---------------------------------------------------------------------------
+
+
+def migration_names() -> list[str]:
+    return sorted(p.name for p in MIGRATIONS.glob("*.sql"))
+
+
+async def test_open_creates_a_wal_file_with_full_sync_and_records_migrations(
+    tmp_path: Path, clock: Clock
+) -> None:
+    path = tmp_path / "data" / "lapor.db"
+    store = SqliteStore(path, clock=clock)
+    await store.open()
+    try:
+        assert path.is_file()
+        assert rows(path, "PRAGMA journal_mode") == [("wal",)]  # a property of the file
+        assert (await store.health())["journal_mode"] == "wal"
+        # synchronous belongs to each connection: both of the store's must be FULL (2).
+        for conn in (store._writer_conn, store._reader):
+            assert conn is not None
+            async with conn.execute("PRAGMA synchronous") as cur:
+                row = await cur.fetchone()
+                assert row is not None and tuple(row) == (2,)
+        recorded = rows(path, "SELECT version, name FROM schema_migrations ORDER BY version")
+        assert [name for _, name in recorded] == migration_names()
+        assert [v for v, _ in recorded] == [int(n.split("_", 1)[0]) for n in migration_names()]
+    finally:
+        await store.close()
+
+
+async def test_opening_again_applies_nothing_and_keeps_the_data(
+    tmp_path: Path, clock: Clock
+) -> None:
+    path = tmp_path / "lapor.db"
+    first = SqliteStore(path, clock=clock)
+    await first.open()
+    result = await first.intake(draft())
+    await first.close()
+    applied = rows(path, "SELECT * FROM schema_migrations")
+
+    clock.advance(days=1)
+    again = SqliteStore(path, clock=clock)
+    await again.open()
+    try:
+        assert rows(path, "SELECT * FROM schema_migrations") == applied  # same applied_at
+        assert await again.get_complaint(result.complaint.tracking_id) == result.complaint
+    finally:
+        await again.close()
+
+
+async def test_stores_opening_one_new_file_at_once_migrate_it_once(
+    tmp_path: Path, clock: Clock
+) -> None:
+    # Two processes (say an intake-only gateway and a dispatcher) started together on a
+    # fresh file: neither may fail, and every migration is applied exactly once.
+    for attempt in range(3):
+        path = tmp_path / f"lapor-{attempt}.db"
+        stores = [SqliteStore(path, clock=clock) for _ in range(4)]
+        results = await asyncio.gather(*(s.open() for s in stores), return_exceptions=True)
+        try:
+            assert results == [None] * len(stores)
+            names = rows(path, "SELECT name FROM schema_migrations ORDER BY version")
+            assert [n for (n,) in names] == migration_names()
+            for s in stores:
+                assert (await s.intake(draft())).created
+        finally:
+            for s in stores:
+                await s.close()
+
+
+# -- intake ----------------------------------------------------------------------------
+
+
+async def test_intake_commits_the_complaint_its_event_and_raw_payload_together(
+    store: SqliteStore, clock: Clock
+) -> None:
+    given = draft(external_id="SM0001", request_hash="h1")
+    result = await store.intake(given)
+
+    # Acknowledged means durable: the returned intake is already in the file.
+    assert result.created
+    complaint = result.complaint
+    assert rows(
+        store.path,
+        "SELECT tracking_id, channel, external_id, text FROM complaints WHERE id = ?",
+        (complaint.id,),
+    ) == [(complaint.tracking_id, "sms", "SM0001", given.text)]
+    assert rows(
+        store.path,
+        "SELECT kind, created_at, claimed_until, attempts, done_at FROM outbox "
+        "WHERE complaint_id = ?",
+        (complaint.id,),
+    ) == [(EVENT_COMPLAINT_RECEIVED, ts(clock.now), None, 0, None)]
+    assert given.raw is not None
+    assert rows(
+        store.path,
+        "SELECT content_type, body FROM inbound_payloads WHERE complaint_id = ?",
+        (complaint.id,),
+    ) == [(given.raw.content_type, given.raw.body)]
+    # What the store keeps reads back as the very complaint it answered with.
+    assert await store.get_complaint(complaint.tracking_id) == complaint
+    assert complaint.created_at == clock.now
+
+
+@pytest.mark.parametrize(
+    ("first_hash", "retry_hash", "conflict"),
+    [
+        ("h1", "h1", False),  # a provider retry: same request
+        (None, None, False),  # a channel without request hashes: the id alone decides
+        ("h1", None, False),
+        ("h1", "h2", True),  # the same id reused for another request
+    ],
+)
+async def test_the_same_message_again_is_the_same_complaint(
+    store: SqliteStore, first_hash: str | None, retry_hash: str | None, conflict: bool
+) -> None:
+    first = await store.intake(draft(external_id="SM0001", request_hash=first_hash))
+    retry = draft("Teks lain yang berbeda sama sekali.", external_id="SM0001")
+    retry = retry.model_copy(update={"request_hash": retry_hash})
+    if conflict:
+        with pytest.raises(IdempotencyConflict):
+            await store.intake(retry)
+    else:
+        again = await store.intake(retry)
+        assert (again.created, again.complaint) == (False, first.complaint)
+    assert count(store.path, "complaints") == 1
+    assert count(store.path, "outbox") == 1
+
+
+async def test_fifty_concurrent_retries_of_one_message_make_one_complaint(
+    store: SqliteStore,
+) -> None:
+    results = await asyncio.gather(
+        *(store.intake(draft(external_id="SM0042", request_hash="h")) for _ in range(50))
+    )
+    assert len({r.complaint.tracking_id for r in results}) == 1
+    assert [r.created for r in results].count(True) == 1
+    assert count(store.path, "complaints") == 1
+    assert count(store.path, "outbox") == 1
+    assert count(store.path, "inbound_payloads") == 1
+
+
+async def test_conflicting_retries_in_one_batch_keep_the_first(store: SqliteStore) -> None:
+    first, second = await asyncio.gather(
+        store.intake(draft(external_id="SM7", request_hash="h1")),
+        store.intake(draft(external_id="SM7", request_hash="h2")),
+        return_exceptions=True,
+    )
+    assert isinstance(first, IntakeResult) and first.created
+    assert isinstance(second, IdempotencyConflict)
+    assert rows(store.path, "SELECT request_hash FROM complaints") == [("h1",)]
+
+
+async def test_the_same_external_id_on_another_channel_is_another_complaint(
+    store: SqliteStore,
+) -> None:
+    sms = await store.intake(draft(channel=Channel.SMS, external_id="12345"))
+    telegram = await store.intake(draft(channel=Channel.TELEGRAM, external_id="12345"))
+    assert sms.created and telegram.created
+    assert sms.complaint.tracking_id != telegram.complaint.tracking_id
+    assert count(store.path, "complaints") == 2
+
+
+async def test_drafts_without_external_id_are_never_merged(store: SqliteStore) -> None:
+    same = draft(external_id=None)
+    one = await store.intake(same)
+    others = await asyncio.gather(*(store.intake(same) for _ in range(5)))
+    results = [one, *others]
+    assert all(r.created for r in results)
+    assert len({r.complaint.tracking_id for r in results}) == 6
+    assert count(store.path, "complaints") == 6
+    assert count(store.path, "outbox") == 6
+
+
+# -- group commit ----------------------------------------------------------------------
+
+
+async def test_concurrent_intakes_share_transactions(store: SqliteStore) -> None:
+    statements = await trace_writer(store)
+    results = await asyncio.gather(
+        *(store.intake(draft(f"{TEXT} Laporan nomor {i}.")) for i in range(200))
+    )
+    commits = statements.count("COMMIT")
+    assert 1 <= commits < 200
+    assert statements.count("BEGIN IMMEDIATE") == commits
+    assert len({r.complaint.tracking_id for r in results}) == 200
+    assert count(store.path, "complaints") == 200
+    assert count(store.path, "outbox") == 200
+
+
+async def test_one_bad_draft_does_not_fail_its_neighbours(store: SqliteStore) -> None:
+    statements = await trace_writer(store)
+    # A payload without a body passes the model (constructed without validation) but
+    # breaks the table's NOT NULL: the complaint it belongs to must not be written either.
+    broken = RawPayload.model_construct(content_type="text/plain", body=None)  # type: ignore[arg-type]
+    bad = draft("Laporan ini membawa muatan mentah yang rusak.", raw=broken)
+    good = [draft(f"{TEXT} Laporan nomor {i}.") for i in range(5)]
+    results = await asyncio.gather(
+        *(store.intake(d) for d in good[:2]),
+        store.intake(bad),
+        *(store.intake(d) for d in good[2:]),
+        return_exceptions=True,
+    )
+    assert isinstance(results[2], sqlite3.IntegrityError)
+    fine = [r for i, r in enumerate(results) if i != 2]
+    assert all(isinstance(r, IntakeResult) and r.created for r in fine)
+    assert "ROLLBACK" in statements  # they did share a transaction that failed
+    assert sorted(t for (t,) in rows(store.path, "SELECT text FROM complaints")) == sorted(
+        d.text for d in good
+    )
+    assert count(store.path, "outbox") == 5
+    assert count(store.path, "inbound_payloads") == 5
+
+
+async def test_a_case_that_breaks_a_foreign_key_does_not_fail_intakes_beside_it(
+    store: SqliteStore, clock: Clock
+) -> None:
+    real = await store.intake(draft())
+    [event] = await store.claim_events(1, LEASE, clock.now)
+    ghost = real.complaint.model_copy(update={"id": "no-such-complaint"})
+    statements = await trace_writer(store)
+    results = await asyncio.gather(
+        store.intake(draft("Lampu jalan mati di Jalan Merdeka sejak seminggu.")),
+        store.open_case(event, new_case(ghost, PROFILE, clock.now)),
+        store.intake(draft("Sampah menumpuk di pasar, tidak diangkut tiga hari.")),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], sqlite3.IntegrityError)
+    assert all(isinstance(r, IntakeResult) for r in (results[0], results[2]))
+    assert "ROLLBACK" in statements
+    assert count(store.path, "complaints") == 3
+    assert count(store.path, "cases") == 0
+    assert rows(store.path, "SELECT done_at FROM outbox WHERE seq = ?", (event.seq,)) == [(None,)]
+
+
+async def test_a_full_write_queue_refuses_more_and_writes_nothing_half(
+    tmp_path: Path, clock: Clock
+) -> None:
+    store = SqliteStore(tmp_path / "lapor.db", write_queue_limit=2, clock=clock)
+    await store.open()
+    try:
+        statements = await trace_writer(store)
+        texts = [f"{TEXT} Laporan nomor {i}." for i in range(5)]
+        with write_lock(store.path):
+            in_flight = asyncio.create_task(store.intake(draft(texts[0])))
+            await writer_waiting_for_lock(statements)  # it holds that one; the queue is empty
+            later = [asyncio.create_task(store.intake(draft(t))) for t in texts[1:]]
+
+            async def refused() -> list[bool]:
+                return [t.done() for t in later]
+
+            # Two fit in the queue; the other two are refused at once, lock or no lock.
+            assert await eventually(refused, any, 2.0) == [False, False, True, True]
+            for task in later[2:]:
+                assert isinstance(task.exception(), StoreBusy)
+            assert count(store.path, "complaints") == 0
+        done = await asyncio.gather(in_flight, *later[:2])
+        assert all(r.created for r in done)
+        kept = sorted(t for (t,) in rows(store.path, "SELECT text FROM complaints"))
+        assert kept == sorted(texts[:3])
+        assert count(store.path, "outbox") == 3
+    finally:
+        await store.close()
+
+
+async def test_close_finishes_queued_writes_first(tmp_path: Path, clock: Clock) -> None:
+    store = SqliteStore(tmp_path / "lapor.db", clock=clock)
+    await store.open()
+    statements = await trace_writer(store)
+    with write_lock(store.path):
+        in_flight = [asyncio.create_task(store.intake(draft(f"{TEXT} A{i}."))) for i in range(5)]
+        await writer_waiting_for_lock(statements)
+        queued = [asyncio.create_task(store.intake(draft(f"{TEXT} B{i}."))) for i in range(5)]
+        closing = asyncio.create_task(store.close())
+    await closing
+    assert all(t.done() and t.result().created for t in in_flight + queued)
+    assert count(tmp_path / "lapor.db", "complaints") == 10
+    assert count(tmp_path / "lapor.db", "outbox") == 10
+    with pytest.raises(RuntimeError, match="not open"):
+        await store.intake(draft())
+
+
+# -- outbox ----------------------------------------------------------------------------
+
+
+def attempts(store: SqliteStore) -> list[int]:
+    return [a for (a,) in rows(store.path, "SELECT attempts FROM outbox ORDER BY seq")]
+
+
+async def test_claims_come_in_order_and_are_leased(store: SqliteStore, clock: Clock) -> None:
+    filed = [(await store.intake(draft(f"{TEXT} Nomor {i}."))).complaint for i in range(5)]
+    now = clock.now
+
+    first = await store.claim_events(3, LEASE, now)
+    rest = await store.claim_events(10, LEASE, now)
+    assert [e.tracking_id for e in first + rest] == [c.tracking_id for c in filed]
+    seqs = [e.seq for e in first + rest]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 5
+    assert first[0] == OutboxEvent(
+        seq=first[0].seq,
+        kind=EVENT_COMPLAINT_RECEIVED,
+        complaint_id=filed[0].id,
+        tracking_id=filed[0].tracking_id,
+        created_at=filed[0].created_at,
+    )
+    assert attempts(store) == [1] * 5
+
+    # Within the lease nobody else gets them; once it has run out they are leased again.
+    assert await store.claim_events(10, LEASE, now + timedelta(seconds=LEASE - 1)) == []
+    again = await store.claim_events(10, LEASE, now + timedelta(seconds=LEASE + 1))
+    assert again == first + rest
+    assert attempts(store) == [2] * 5
+
+
+async def test_open_case_is_idempotent_and_finishes_the_event(
+    store: SqliteStore, clock: Clock
+) -> None:
+    complaint = (await store.intake(draft())).complaint
+    [event] = await store.claim_events(10, LEASE, clock.now)
+    case = new_case(complaint, PROFILE, clock.now)
+
+    assert await store.open_case(event, case) is True
+    assert await store.open_case(event, case) is False
+    assert await store.get_case(complaint.id) == case
+    assert count(store.path, "cases") == 1
+    assert rows(store.path, "SELECT kind, state, actor FROM case_events") == [
+        ("case.opened", "diterima", "dispatcher")
+    ]
+    [(done_at,)] = rows(store.path, "SELECT done_at FROM outbox WHERE seq = ?", (event.seq,))
+    assert done_at is not None
+    assert await store.claim_events(10, LEASE, clock.now + timedelta(days=30)) == []
+    assert [e.kind for e in await store.timeline(complaint.id)] == [
+        "complaint.received",
+        "case.opened",
+    ]
+
+
+async def test_a_late_second_delivery_changes_nothing(store: SqliteStore, clock: Clock) -> None:
+    # Dispatcher A claims and stalls; its lease runs out and B delivers; then A wakes up.
+    complaint = (await store.intake(draft())).complaint
+    [by_a] = await store.claim_events(10, LEASE, clock.now)
+    clock.advance(seconds=LEASE + 1)
+    [by_b] = await store.claim_events(10, LEASE, clock.now)
+    assert by_b == by_a
+    assert await store.open_case(by_b, new_case(complaint, PROFILE, clock.now)) is True
+    clock.advance(seconds=5)
+    assert await store.open_case(by_a, new_case(complaint, PROFILE, clock.now)) is False
+    case = await store.get_case(complaint.id)
+    assert case is not None and case.opened_at == clock.now - timedelta(seconds=5)
+    assert count(store.path, "cases") == 1
+    assert count(store.path, "case_events") == 1
+
+
+async def test_only_new_events_wake_a_waiting_dispatcher(store: SqliteStore, clock: Clock) -> None:
+    complaint = (await store.intake(draft())).complaint
+    await store.wait_for_events(0.01)  # consume the wake-up of that intake
+    waiting = asyncio.create_task(store.wait_for_events(60))
+    # The dispatcher's own writes (its claims, the cases it opens) commit too, but bring
+    # nothing new to dispatch: were they to wake it, an idle dispatcher would spin.
+    [event] = await store.claim_events(10, LEASE, clock.now)
+    await store.claim_events(10, LEASE, clock.now)
+    await store.open_case(event, new_case(complaint, PROFILE, clock.now))
+    await store.claim_events(10, LEASE, clock.now)
+    assert not waiting.done()
+    await store.intake(draft("Lampu jalan mati di Jalan Merdeka sejak seminggu."))
+    await asyncio.wait_for(waiting, 2.0)  # returns as soon as it is woken
