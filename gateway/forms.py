@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
 
 from aiohttp import BodyPartReader, web
 
@@ -41,21 +42,21 @@ class FormLimits:
     max_files: int
 
 
-Gate = Callable[[str], bool]
+# Decides from the fields read so far whether the files that follow may be stored.
+FileGate = Callable[[Mapping[str, str]], bool]
 
 
 async def read_form(
     request: web.Request,
-    blobs: BlobStore | None,
     limits: FormLimits,
-    gate_field: str,
-    gate: Gate | None = None,
+    blobs: BlobStore | None = None,
+    file_gate: FileGate | None = None,
 ) -> FormData:
     """Fields and files of a urlencoded or multipart form.
 
-    Files are stored only after the `gate_field` (the CSRF token) has arrived and, when
-    `gate` is given, only if `gate` accepts its value, so an unauthenticated client cannot
-    fill the disk. Without `gate` the caller must still check the token's value.
+    A file is stored only when `blobs` is given and `file_gate` accepts the fields that
+    came before it (the CSRF token), so an unauthenticated client cannot fill the disk;
+    otherwise the form is refused with 403 at the first file.
     """
     if (request.content_length or 0) > limits.max_request_bytes:
         raise FormRejected(413, "error.too_large", limit_mb=limits.max_file_bytes // 2**20)
@@ -64,23 +65,17 @@ async def read_form(
         if body is None:
             raise FormRejected(413, "error.too_large", limit_mb=limits.max_file_bytes // 2**20)
         try:
-            from urllib.parse import parse_qsl
-
             pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
         except UnicodeDecodeError:
             raise FormRejected(400, "error.invalid") from None
         return FormData(fields=dict(pairs))
     if request.content_type != "multipart/form-data":
         raise FormRejected(415, "error.media_type")
-    return await _read_multipart(request, blobs, limits, gate_field, gate)
+    return await _read_multipart(request, limits, blobs, file_gate)
 
 
 async def _read_multipart(
-    request: web.Request,
-    blobs: BlobStore | None,
-    limits: FormLimits,
-    gate_field: str,
-    gate: Gate | None,
+    request: web.Request, limits: FormLimits, blobs: BlobStore | None, file_gate: FileGate | None
 ) -> FormData:
     data = FormData()
     try:
@@ -91,8 +86,7 @@ async def _read_multipart(
             if part.filename is None:
                 data.fields[part.name or ""] = await _read_field(part)
                 continue
-            token = data.fields.get(gate_field)
-            if token is None or blobs is None or (gate is not None and not gate(token)):
+            if blobs is None or file_gate is None or not file_gate(data.fields):
                 raise FormRejected(403, "error.csrf")
             attachment = await _read_file(part, blobs, limits, len(data.attachments))
             if attachment is not None:

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import secrets
-import uuid
-
 from aiohttp import web
-from pydantic import ValidationError
 
 from channels.desk.models import DeskComplaintRequest
-from channels.webform.form import form_to_fields
 from gateway.auth import Role
+from gateway.complaint_form import FormPage, receipt_page, submit_complaint_form
 from gateway.context import gateway_of
 from gateway.forms import FormRejected, read_form
-from gateway.routes.webform import CSRF_COOKIE, CSRF_FIELD, CSRF_MAX_AGE, receipt_page
-from gateway.views import field_errors, render
-from normalizer.models import Channel, RawPayload
-from store.base import IdempotencyConflict, StoreBusy
+from gateway.views import render
+from normalizer.models import Channel
 
 SESSION_COOKIE = "lapor_desk"
 SESSION_MAX_AGE = 12 * 3600  # one working day at the counter
@@ -37,14 +31,14 @@ async def desk_page(request: web.Request) -> web.Response:
     staff_id = _staff(request)
     if staff_id is None:
         return _login_page(request, status=401)
-    return _desk_form(request, staff_id, values={}, errors={})
+    return _page(staff_id).show(request)
 
 
 @routes.post("/desk/login")
 async def login(request: web.Request) -> web.Response:
     gw = gateway_of(request)
     try:
-        form = await read_form(request, None, gw.form_limits, gate_field=CSRF_FIELD)
+        form = await read_form(request, gw.form_limits)
     except FormRejected:
         return _login_page(request, status=400)
     who = gw.staff.identify(form.fields.get("token", "").strip())
@@ -72,77 +66,26 @@ async def logout(request: web.Request) -> web.Response:
 
 @routes.post("/desk")
 async def desk_submit(request: web.Request) -> web.Response:
-    gw = gateway_of(request)
     staff_id = _staff(request)
     if staff_id is None:
         return _login_page(request, status=401)
-    try:
-        form = await read_form(request, gw.blobs, gw.form_limits, gate_field=CSRF_FIELD)
-    except FormRejected as exc:
-        message = gw.profile.message(exc.key, **exc.values)
-        return _desk_form(request, staff_id, {}, {exc.field or "-": message}, message, exc.status)
-    submission_id = gw.signer.check_csrf(
-        form.fields.get(CSRF_FIELD, ""), request.cookies.get(CSRF_COOKIE, ""), CSRF_MAX_AGE
-    )
-    if submission_id is None:
-        return _desk_form(request, staff_id, form.fields, {}, gw.profile.message("error.csrf"), 403)
-    try:
-        fields = DeskComplaintRequest.model_validate(
-            form_to_fields(form.fields), context=gw.intake.validation_context()
-        )
-    except ValidationError as exc:
-        errors = field_errors(exc, gw.profile)
-        message = gw.profile.message("error.invalid")
-        return _desk_form(request, staff_id, form.fields, errors, message, 422)
-    inbound = fields.to_inbound(
-        Channel(fields.channel),
-        gw.clock(),
-        external_id=submission_id,
-        attachments=tuple(form.attachments),
-        raw=RawPayload(content_type="application/json", body=fields.model_dump_json().encode()),
+    page = _page(staff_id)
+    outcome = await submit_complaint_form(
+        request,
+        page,
+        DeskComplaintRequest,
+        channel_of=lambda fields: Channel(fields.channel),
         logged_by=staff_id,
     )
-    try:
-        result = await gw.intake.submit(inbound)
-    except IdempotencyConflict:
-        message = gw.profile.message("error.resubmitted")
-        return _desk_form(request, staff_id, form.fields, {}, message, 409)
-    except StoreBusy:
-        return _desk_form(request, staff_id, form.fields, {}, gw.profile.message("error.busy"), 503)
-    return receipt_page(request, gw, result, template="desk_receipt.html", staff_id=staff_id)
+    if isinstance(outcome, web.Response):
+        return outcome
+    gw = gateway_of(request)
+    return receipt_page(request, gw, outcome, template="desk_receipt.html", staff_id=staff_id)
+
+
+def _page(staff_id: str) -> FormPage:
+    return FormPage(template="desk.html", same_site="Strict", context={"staff_id": staff_id})
 
 
 def _login_page(request: web.Request, error: str | None = None, status: int = 200) -> web.Response:
     return render(request, "desk_login.html", {"error": error}, status=status)
-
-
-def _desk_form(
-    request: web.Request,
-    staff_id: str,
-    values: dict[str, str],
-    errors: dict[str, str],
-    message: str | None = None,
-    status: int = 200,
-) -> web.Response:
-    gw = gateway_of(request)
-    nonce = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
-    context = {
-        "staff_id": staff_id,
-        "values": {k: v for k, v in values.items() if k != CSRF_FIELD},
-        "errors": errors,
-        "message": message,
-        "csrf_token": gw.signer.csrf_token(nonce, uuid.uuid4().hex),
-        "max_upload_mb": gw.settings.max_upload_bytes // 2**20,
-        "max_upload_files": gw.settings.max_upload_files,
-    }
-    response = render(request, "desk.html", context, status=status)
-    response.set_cookie(
-        CSRF_COOKIE,
-        nonce,
-        httponly=True,
-        samesite="Strict",
-        secure=gw.secure_cookies(),
-        max_age=CSRF_MAX_AGE,
-        path="/",
-    )
-    return response

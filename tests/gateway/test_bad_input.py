@@ -269,11 +269,6 @@ async def test_a_file_before_the_csrf_token_is_refused_unstored(gateway: Running
     assert stored_files(gateway) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gateway/routes/webform.py stores files before checking the CSRF token's value; "
-    "read_form(..., gate=...) exists for it (see the helper's report)",
-)
 async def test_a_forged_token_does_not_get_files_stored(gateway: Running) -> None:
     await gateway.form_token()
     data = form("forged-token")
