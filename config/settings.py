@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     dispatch_enabled: bool = True
     dispatch_poll_seconds: float = Field(default=0.5, gt=0, le=60)
     write_queue_limit: int = Field(default=2000, gt=0)
+    db_busy_timeout_ms: int = Field(default=5000, ge=0, le=60_000)
     log_level: str = "INFO"
 
     @field_validator("desk_tokens", "admin_tokens", mode="before")

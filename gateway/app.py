@@ -40,7 +40,10 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
 ) -> web.Application:
     store = store or store_from_url(
-        settings.database_url, write_queue_limit=settings.write_queue_limit, clock=clock
+        settings.database_url,
+        write_queue_limit=settings.write_queue_limit,
+        busy_timeout_ms=settings.db_busy_timeout_ms,
+        clock=clock,
     )
     app = web.Application(
         middlewares=[error_middleware], client_max_size=settings.max_request_bytes
@@ -55,6 +58,7 @@ def create_app(
         staff=StaffDirectory.from_settings(settings),
         clock=clock,
     )
+    _warn_without_staff(settings)
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.PackageLoader("gateway", "templates"),
@@ -64,6 +68,14 @@ def create_app(
         app.add_routes(module.routes)
     app.cleanup_ctx.append(_run_store_and_dispatcher)
     return app
+
+
+def _warn_without_staff(settings: Settings) -> None:
+    # Not an error: a gateway for the web form and the app alone needs no staff.
+    if not settings.desk_tokens:
+        log.warning("LAPOR_DESK_TOKENS is not set: no one can sign in to /desk")
+    if not settings.admin_tokens:
+        log.warning("LAPOR_ADMIN_TOKENS is not set: the admin queue refuses every request")
 
 
 def _secret(settings: Settings) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,6 +84,14 @@ class GroupCommitWriter:
         try:
             results = await self._transaction(batch)
         except Exception as exc:
+            if _is_locked(exc):
+                # Another process held the write lock past the busy timeout: nothing of
+                # this batch was written, and trying its items one by one would only wait
+                # again, once each. The callers answer 503 and their clients retry.
+                log.warning("database locked; %d write(s) refused as busy", len(batch))
+                for job in batch:
+                    _settle(job, StoreBusy("the database is locked by another writer"))
+                return
             if len(batch) == 1:
                 _settle(batch[0], exc)
                 return
@@ -118,6 +127,13 @@ def _runs(batch: list[_Job]) -> list[tuple[BatchHandler, list[_Job]]]:
         else:
             runs.append((job.handler, [job]))
     return runs
+
+
+def _is_locked(exc: Exception) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED (with any extended code): a lock, not a bad item."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    busy = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return isinstance(exc, sqlite3.OperationalError) and code is not None and code & 0xFF in busy
 
 
 def _settle(job: _Job, result: Any) -> None:
