@@ -33,7 +33,7 @@ def normalize(inbound: Inbound, profile: Profile) -> ComplaintDraft:
     reporter = _reporter(inbound)
     return ComplaintDraft(
         channel=inbound.channel,
-        external_id=inbound.external_id,
+        external_id=_message_id(inbound.external_id),
         request_hash=inbound.request_hash,
         profile=profile.key,
         reporter=reporter,
@@ -75,6 +75,12 @@ def _reply_to(inbound: Inbound, reporter: Reporter) -> ReplyAddress | None:
     if reporter.phone:
         return ReplyAddress(channel=Channel.SMS, address=reporter.phone)
     return None
+
+
+def _message_id(raw: str | None) -> str | None:
+    # A provider that sends a blank message id sent none: "" must not become one
+    # idempotency key that every such message shares.
+    return raw if raw and raw.strip() else None
 
 
 def _optional_text(raw: str | None) -> str | None:
