@@ -65,4 +65,3 @@ async def test_intake_resumes_by_itself_once_the_lock_is_released(gateway: Runni
     status, _, body = await post(gateway, "retried-delivery")  # the client's retry
     assert status == 201, body
     assert gateway.count("complaints") == 1
-
