@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiohttp import ClientSession, CookieJar, web
+from aiohttp import ClientSession, CookieJar, FormData, web
 from aiohttp.test_utils import TestServer
 
 from config.profile import Profile, load_profile
@@ -73,6 +74,35 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)
+
+
+# Bad values of settings: (variable, value, how the message about it begins). Settings refuse
+# each one naming the field; the command line prints "<variable>: <message>".
+BAD_SETTINGS: list[tuple[str, str, str]] = [
+    ("LAPOR_PORT", "abc", "Input should be a valid integer"),
+    ("LAPOR_PORT", "0", "Input should be greater than or equal to 1"),
+    ("LAPOR_PORT", "65536", "Input should be less than or equal to 65535"),
+    ("LAPOR_MAX_UPLOAD_BYTES", "0", "Input should be greater than 0"),
+    ("LAPOR_MAX_UPLOAD_FILES", "-1", "Input should be greater than or equal to 0"),
+    ("LAPOR_MAX_JSON_BYTES", "banyak", "Input should be a valid integer"),
+    ("LAPOR_DISPATCH_ENABLED", "mungkin", "Input should be a valid boolean"),
+    ("LAPOR_DISPATCH_POLL_SECONDS", "0", "Input should be greater than 0"),
+    ("LAPOR_DISPATCH_POLL_SECONDS", "61", "Input should be less than or equal to 60"),
+    ("LAPOR_WRITE_QUEUE_LIMIT", "0", "Input should be greater than 0"),
+    ("LAPOR_LOG_LEVEL", "garbage", "must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+    ("LAPOR_LOG_LEVEL", "", "must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+    ("LAPOR_LOG_LEVEL", "10", "must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
+    ("LAPOR_DESK_TOKENS", "budi:pendek", "a desk token must be at least 8 characters"),
+]
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No `LAPOR_*` of the machine running the tests leaks into a case."""
+    for name in list(os.environ):
+        if name.upper().startswith("LAPOR_"):
+            monkeypatch.delenv(name)
+    return monkeypatch
 
 
 @dataclass
@@ -137,8 +167,87 @@ async def gateway(tmp_path: Path) -> AsyncIterator[Running]:
 
 
 @pytest.fixture
+async def dispatch_off(tmp_path: Path) -> AsyncIterator[Running]:
+    """A gateway whose dispatcher the test drives by hand, so complaints stay undispatched
+    until it does."""
+    running = await start_gateway(tmp_path, dispatch_enabled=False)
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
 def clock() -> Clock:
     return Clock(FRIDAY_BEFORE_HOLIDAY)
+
+
+# -- filing complaints through the real channels --------------------------------------------
+
+
+def form_data(fields: Mapping[str, str | bool | None]) -> FormData:
+    """Form fields, in order, as a browser sends them: a ticked checkbox (True) as "on",
+    an unticked one (False) or a missing value (None) not at all."""
+    data = FormData()
+    for name, value in fields.items():
+        if value is True:
+            data.add_field(name, "on")
+        elif value is not False and value is not None:
+            data.add_field(name, value)
+    return data
+
+
+def tracking_id_on(html: str) -> str:
+    """The tracking ID on a receipt page."""
+    match = re.search(r'id="tracking-id">([A-Z0-9]+)<', html)
+    assert match, html
+    return match.group(1)
+
+
+async def file_complaint(running: Running, channel: str = "app", **fields: Any) -> str:
+    """File a complaint and return its tracking ID: on "web" through the citizen's form (with
+    the page's CSRF token), on "app" through the app API, on any other channel through the desk
+    API as a desk staff member. `fields` are the complaint's, sent as given."""
+    if channel == "web":
+        data = form_data({"csrf_token": await running.form_token(), **fields})
+        async with running.http.post("/lapor", data=data) as response:
+            html = await response.text()
+            assert response.status == 201, html
+        return tracking_id_on(html)
+    body = dict(fields)
+    path, headers = "/api/v1/complaints", {}
+    if channel != "app":
+        path, headers = "/api/v1/desk/complaints", DESK_AUTH
+        body["channel"] = channel
+    async with running.http.post(path, json=body, headers=headers) as response:
+        created = await response.json()
+        assert response.status == 201, created
+    tracking_id: str = created["tracking_id"]
+    return tracking_id
+
+
+async def all_dispatched(running: Running) -> None:
+    """Wait until every complaint has its case."""
+
+    async def counts() -> tuple[int, int]:
+        return running.count("complaints"), running.count("cases")
+
+    await eventually(counts, lambda c: c[0] == c[1])
+
+
+async def update_case(running: Running, tracking_id: str, **columns: object) -> None:
+    """Move a case on as the Admin Penghubung would (the workflow has no such step yet).
+
+    Written by a connection of its own, off the event loop: the gateway's writer may be
+    inside a transaction that needs the loop to finish."""
+    assignments = ", ".join(f"{column} = ?" for column in columns)
+
+    def update() -> int:
+        with sqlite3.connect(running.store.path, timeout=10) as conn:
+            return conn.execute(
+                f"UPDATE cases SET {assignments} WHERE tracking_id = ?",
+                (*columns.values(), tracking_id),
+            ).rowcount
+
+    assert await asyncio.to_thread(update) == 1
 
 
 def tiny_png() -> bytes:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -16,9 +15,9 @@ from config.profile import (
     load_profile,
     shipped_profiles,
 )
+from tests.profiles import BROKEN_PROFILES, KETAPANG_FILE, BrokenProfile, broken_profile_id
 
 SHIPPED = ["ketapang", "soppeng"]
-KETAPANG_FILE = PROFILES_DIR / "ketapang.toml"
 
 
 # --- the shipped profiles ---------------------------------------------------------------
@@ -147,108 +146,10 @@ def test_load_profile_accepts_a_path(tmp_path: Path) -> None:
 
 # --- broken profiles --------------------------------------------------------------------
 
-Mutation = Callable[[str], str]
 
-
-def _replace(old: str, new: str) -> Mutation:
-    """Edit the Ketapang text; fail loudly if the line to edit is not there."""
-
-    def mutate(text: str) -> str:
-        assert text.count(old) == 1, f"{old!r} must occur once in ketapang.toml"
-        return text.replace(old, new)
-
-    return mutate
-
-
-def _bpbd_category_field() -> str:
-    """The field path of the one category that BPBD handles, e.g. categories.10.agency."""
-    categories = load_profile("ketapang").categories
-    (index,) = [i for i, c in enumerate(categories) if c.agency == "BPBD"]
-    return f"categories.{index}.agency"
-
-
-BROKEN: list[tuple[str, Mutation, str, str]] = [
-    (
-        "unknown agency",
-        _replace('agency = "BPBD"', 'agency = "BASARNAS"'),
-        _bpbd_category_field(),
-        "'BASARNAS' is not one of the agencies",
-    ),
-    (
-        "bad timezone",
-        _replace('timezone = "Asia/Pontianak"', 'timezone = "Asia/Ketapang"'),
-        "timezone",
-        "unknown time zone 'Asia/Ketapang'",
-    ),
-    (
-        "missing completion days",
-        _replace("completion_working_days = 5\n", ""),
-        "sla.completion_working_days",
-        "Field required",
-    ),
-    (
-        "negative SLA",
-        _replace("completion_working_days = 5", "completion_working_days = -5"),
-        "sla.completion_working_days",
-        "greater than or equal to 1",
-    ),
-    (
-        "SLA too long",
-        _replace("verification_working_days = 3", "verification_working_days = 31"),
-        "sla.verification_working_days",
-        "less than or equal to 30",
-    ),
-    (
-        "unknown messages key",
-        _replace("[messages]\n", '[messages]\n"receipt.bodi" = "Terima kasih."\n'),
-        "messages.receipt.bodi",
-        "not a key of the message catalogue",
-    ),
-    (
-        "unknown placeholder",
-        _replace(
-            "[messages]\n",
-            '[messages]\n"status.not_found" = "Nomor {nomor} tidak ditemukan."\n',
-        ),
-        "messages.status.not_found",
-        "unknown placeholder(s) nomor",
-    ),
-    (
-        "duplicate agency code",
-        _replace('code = "DISTAN"', 'code = "DLH"'),
-        "agencies",
-        "agency codes must be unique",
-    ),
-    (
-        "lowercase agency code",
-        _replace('code = "DISKOMINFO"', 'code = "diskominfo"'),
-        "agencies.0.code",
-        "should match pattern",
-    ),
-    (
-        "unknown field",
-        _replace('key = "ketapang"\n', 'key = "ketapang"\nnomor_wa = "0812"\n'),
-        "nomor_wa",
-        "Extra inputs are not permitted",
-    ),
-    (
-        "invalid TOML",
-        _replace('key = "ketapang"', 'key = "ketapang'),
-        "-",
-        "not valid TOML",
-    ),
-]
-
-
-@pytest.mark.parametrize(
-    ("mutate", "field", "reason"),
-    [pytest.param(m, f, r, id=case) for case, m, f, r in BROKEN],
-)
-def test_broken_profile_names_file_field_and_reason(
-    tmp_path: Path, mutate: Mutation, field: str, reason: str
-) -> None:
-    path = tmp_path / "broken.toml"
-    path.write_text(mutate(KETAPANG_FILE.read_text(encoding="utf-8")), encoding="utf-8")
+@pytest.mark.parametrize("broken", BROKEN_PROFILES, ids=broken_profile_id)
+def test_broken_profile_names_file_field_and_reason(tmp_path: Path, broken: BrokenProfile) -> None:
+    path = broken.write(tmp_path / "broken.toml")
 
     with pytest.raises(ProfileError) as caught:
         load_profile(str(path))
@@ -256,9 +157,9 @@ def test_broken_profile_names_file_field_and_reason(
     error = caught.value
     assert error.source == str(path)
     assert str(path) in str(error)
-    assert f"{field}: " in str(error)
-    assert reason in str(error)
-    assert any(f == field and reason in r for f, r in error.problems), error.problems
+    assert f"{broken.field}: " in str(error)
+    assert broken.reason in str(error)
+    assert any(f == broken.field and broken.reason in r for f, r in error.problems), error.problems
 
 
 def test_nonexistent_file(tmp_path: Path) -> None:

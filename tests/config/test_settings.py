@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any
 
@@ -10,15 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from config.settings import Settings, StaffToken, parse_staff_tokens
+from tests.conftest import BAD_SETTINGS
 
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """No `LAPOR_*` from the machine running the tests leaks into a case."""
-    for name in list(os.environ):
-        if name.upper().startswith("LAPOR_"):
-            monkeypatch.delenv(name)
-    return monkeypatch
+pytestmark = pytest.mark.usefixtures("clean_env")
 
 
 def test_defaults_without_environment() -> None:
@@ -153,24 +146,7 @@ def test_staff_token_repr() -> None:
     assert repr(token) == str(token) == "StaffToken(staff_id='ani')"
 
 
-@pytest.mark.parametrize(
-    ("variable", "value", "reason"),
-    [
-        ("LAPOR_PORT", "abc", "valid integer"),
-        ("LAPOR_PORT", "0", "greater than or equal to 1"),
-        ("LAPOR_PORT", "65536", "less than or equal to 65535"),
-        ("LAPOR_MAX_UPLOAD_BYTES", "0", "greater than 0"),
-        ("LAPOR_MAX_UPLOAD_FILES", "-1", "greater than or equal to 0"),
-        ("LAPOR_MAX_JSON_BYTES", "banyak", "valid integer"),
-        ("LAPOR_DISPATCH_ENABLED", "mungkin", "valid boolean"),
-        ("LAPOR_DISPATCH_POLL_SECONDS", "0", "greater than 0"),
-        ("LAPOR_DISPATCH_POLL_SECONDS", "61", "less than or equal to 60"),
-        ("LAPOR_WRITE_QUEUE_LIMIT", "0", "greater than 0"),
-        ("LAPOR_LOG_LEVEL", "garbage", "must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
-        ("LAPOR_LOG_LEVEL", "", "must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
-        ("LAPOR_LOG_LEVEL", "10", "must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
-    ],
-)
+@pytest.mark.parametrize(("variable", "value", "reason"), BAD_SETTINGS)
 def test_a_bad_value_is_refused_at_validation(
     clean_env: pytest.MonkeyPatch, variable: str, value: str, reason: str
 ) -> None:

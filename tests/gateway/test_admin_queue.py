@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import random
-import sqlite3
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiohttp import FormData
 
 from gateway.dispatcher import Dispatcher
 from normalizer.tracking import ALPHABET, generate_tracking_id
@@ -23,49 +19,22 @@ from tests.conftest import (
     ADMIN_AUTH,
     DESK_AUTH,
     Running,
-    eventually,
-    start_gateway,
+    all_dispatched,
+    file_complaint,
+    update_case,
 )
 
 WIB = ZoneInfo("Asia/Pontianak")
+PHONE = "0812-3456-7890"
 Json = dict[str, Any]
 
 
 # -- filing complaints through the real channels --------------------------------------
 
 
-async def file(
-    running: Running,
-    text: str,
-    channel: str = "app",
-    **fields: str | bool,
-) -> str:
+async def file(running: Running, text: str, channel: str = "app", **fields: str | bool) -> str:
     """File a complaint on `channel` (web form, app API or desk API); its tracking ID."""
-    values: dict[str, str | bool] = {"text": text, "phone": "0812-3456-7890", **fields}
-    if channel == "web":
-        data = FormData()
-        data.add_field("csrf_token", await running.form_token())
-        for name, value in values.items():
-            if value is True:
-                data.add_field(name, "on")
-            elif value is not False:
-                data.add_field(name, str(value))
-        async with running.http.post("/lapor", data=data) as response:
-            html = await response.text()
-            assert response.status == 201, html
-        marker = 'id="tracking-id">'
-        start = html.index(marker) + len(marker)
-        return html[start : html.index("<", start)]
-    if channel == "app":
-        path, headers = "/api/v1/complaints", {}
-    else:
-        path, headers = "/api/v1/desk/complaints", DESK_AUTH
-        values["channel"] = channel
-    async with running.http.post(path, json=values, headers=headers) as response:
-        body = await response.json()
-        assert response.status == 201, body
-    tracking_id: str = body["tracking_id"]
-    return tracking_id
+    return await file_complaint(running, channel, **{"text": text, "phone": PHONE, **fields})
 
 
 async def get(running: Running, path: str, **params: str) -> tuple[int, Json]:
@@ -84,28 +53,18 @@ async def queue_ids(running: Running, **params: str) -> list[str]:
     return [item["tracking_id"] for item in (await queue(running, **params))["items"]]
 
 
-async def all_dispatched(running: Running) -> None:
-    async def counts() -> tuple[int, int]:
-        return running.count("complaints"), running.count("cases")
-
-    await eventually(counts, lambda c: c[0] == c[1])
+async def filtered(running: Running, ids: Mapping[str, str], **params: str) -> dict[str, Json]:
+    """The queue filtered by `params`, each item under the key its complaint was filed under
+    in `ids` (key → tracking ID)."""
+    by_id = {tracking_id: key for key, tracking_id in ids.items()}
+    return {by_id[item["tracking_id"]]: item for item in (await queue(running, **params))["items"]}
 
 
 async def set_case(running: Running, tracking_id: str, state: str, closed: bool = False) -> None:
-    """Move a case on as the Admin Penghubung would (the workflow has no such step yet).
-
-    Written by a connection of its own, off the event loop: the gateway's writer may be
-    inside a transaction that needs the loop to finish."""
     now = ts(running.clock())
-
-    def update() -> int:
-        with sqlite3.connect(running.store.path, timeout=10) as conn:
-            return conn.execute(
-                "UPDATE cases SET state = ?, closed_at = ?, updated_at = ? WHERE tracking_id = ?",
-                (state, now if closed else None, now, tracking_id),
-            ).rowcount
-
-    assert await asyncio.to_thread(update) == 1
+    await update_case(
+        running, tracking_id, state=state, closed_at=now if closed else None, updated_at=now
+    )
 
 
 def unknown_tracking_id(seed: int = 7) -> str:
@@ -120,15 +79,6 @@ def mistyped(tracking_id: str) -> str:
 
 def cursor_of(payload: object) -> str:
     return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
-
-
-@pytest.fixture
-async def dispatch_off(tmp_path: Path) -> AsyncIterator[Running]:
-    """A gateway whose dispatcher the test drives by hand, so some complaints stay
-    undispatched."""
-    running = await start_gateway(tmp_path, dispatch_enabled=False)
-    yield running
-    await running.stop()
 
 
 async def dispatch_now(running: Running) -> None:
@@ -255,11 +205,10 @@ async def test_each_filter_narrows_the_queue(
 ) -> None:
     ids = await file_all(gateway)
     await set_case(gateway, ids["seribu"], "selesai", closed=True)
-    by_id = {tracking_id: key for key, tracking_id in ids.items()}
-    items = (await queue(gateway, **params))["items"]
-    assert {by_id[item["tracking_id"]] for item in items} == expected
-    for item in items:
-        channel, category, _, _ = FILED[by_id[item["tracking_id"]]]
+    found = await filtered(gateway, ids, **params)
+    assert set(found) == expected
+    for key, item in found.items():
+        channel, category, _, _ = FILED[key]
         assert item["channel"] == channel and item["category"] == category
 
 
@@ -341,8 +290,7 @@ async def test_overdue_and_local_date_filters(
     dispatch_off: Running, params: dict[str, str], expected: set[str]
 ) -> None:
     ids = await file_over_time(dispatch_off)
-    by_id = {tracking_id: key for key, tracking_id in ids.items()}
-    assert {by_id[t] for t in await queue_ids(dispatch_off, **params)} == expected
+    assert set(await filtered(dispatch_off, ids, **params)) == expected
 
 
 async def test_the_overdue_flag_and_the_urgent_order(dispatch_off: Running) -> None:

@@ -17,8 +17,8 @@ import pytest
 from aiohttp import FormData
 
 from channels.app.models import ErrorBody
-from tests.conftest import DESK_AUTH, Running, start_gateway, tiny_png
-from tests.gateway.test_webform_flow import COMPLAINT, form, tracking_id_on
+from tests.conftest import DESK_AUTH, Running, form_data, start_gateway, tiny_png, tracking_id_on
+from tests.gateway.test_webform_flow import COMPLAINT, form
 
 APP = "/api/v1/complaints"
 DESK = "/api/v1/desk/complaints"
@@ -226,10 +226,7 @@ async def post_form(
 
 def plain_form(**fields: str) -> FormData:
     """The form fields without a CSRF token."""
-    data = FormData()
-    for name, value in ({"text": COMPLAINT, "phone": "0812-3456-7890"} | fields).items():
-        data.add_field(name, value)
-    return data
+    return form_data({"text": COMPLAINT, "phone": "0812-3456-7890", **fields})
 
 
 CSRF_MESSAGE = "Formulir sudah kedaluwarsa atau tidak sah"

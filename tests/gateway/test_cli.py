@@ -24,7 +24,8 @@ from aiohttp import ClientConnectionError, ClientSession, ClientTimeout, CookieJ
 
 from config.profile import PROFILES_DIR, load_profile, shipped_profiles
 from gateway.cli import main
-from tests.conftest import eventually
+from tests.conftest import BAD_SETTINGS, eventually
+from tests.profiles import BROKEN_PROFILES, BrokenProfile, broken_profile_id
 
 _SCRIPT = Path(sys.executable).parent / "lapor-gateway"
 CLI = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "gateway.cli"]
@@ -51,15 +52,6 @@ def clean_environ(**settings: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """For in-process `main`: no LAPOR_* of the machine running the tests."""
-    for name in list(os.environ):
-        if name.upper().startswith("LAPOR_"):
-            monkeypatch.delenv(name)
-    return monkeypatch
-
-
 def run_cli(args: list[str], cwd: Path, **settings: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*CLI, *args],
@@ -79,59 +71,6 @@ def free_port() -> int:
         return port
 
 
-Mutation = Callable[[str], str]
-
-
-def replace(old: str, new: str) -> Mutation:
-    def mutate(text: str) -> str:
-        assert text.count(old) == 1, f"{old!r} must occur once in ketapang.toml"
-        return text.replace(old, new)
-
-    return mutate
-
-
-def bpbd_category() -> str:
-    categories = load_profile("ketapang").categories
-    (index,) = [i for i, c in enumerate(categories) if c.agency == "BPBD"]
-    return f"categories.{index}.agency"
-
-
-# (case, mutation of ketapang.toml, field named, reason given)
-BROKEN: list[tuple[str, Mutation, str, str]] = [
-    (
-        "unknown agency",
-        replace('agency = "BPBD"', 'agency = "BASARNAS"'),
-        bpbd_category(),
-        "'BASARNAS' is not one of the agencies",
-    ),
-    (
-        "bad timezone",
-        replace('timezone = "Asia/Pontianak"', 'timezone = "Asia/Ketapang"'),
-        "timezone",
-        "unknown time zone 'Asia/Ketapang'",
-    ),
-    (
-        "invalid TOML",
-        replace('regency = "Kabupaten Ketapang"', 'regency = "Kabupaten Ketapang'),
-        "-",
-        "not valid TOML",
-    ),
-    (
-        "missing required field",
-        replace('regency = "Kabupaten Ketapang"\n', ""),
-        "regency",
-        "Field required",
-    ),
-]
-BROKEN_IDS = [case for case, *_ in BROKEN]
-
-
-def broken_profile(tmp_path: Path, mutate: Mutation) -> Path:
-    path = tmp_path / "kabupaten-rusak.toml"
-    path.write_text(mutate((PROFILES_DIR / "ketapang.toml").read_text()))
-    return path
-
-
 def assert_names_the_problem(stderr: str, path: Path, field_name: str, reason: str) -> None:
     assert str(path) in stderr, stderr
     assert f"{field_name}: " in stderr, stderr
@@ -149,7 +88,7 @@ TRIPWIRE_DB = "postgresql://tripwire/never-used"
 
 @pytest.mark.parametrize("name", ["ketapang", "soppeng"])
 def test_check_profile_of_a_shipped_profile(
-    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str
 ) -> None:
     profile = load_profile(name)
     assert main(["check-profile", name]) == 0
@@ -160,7 +99,7 @@ def test_check_profile_of_a_shipped_profile(
 
 
 def test_check_profile_of_an_own_file(
-    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     own = tmp_path / "kabupaten-contoh.toml"
     own.write_text((PROFILES_DIR / "soppeng.toml").read_text())
@@ -169,37 +108,34 @@ def test_check_profile_of_an_own_file(
 
 
 @pytest.mark.parametrize("how", ["check-profile", "serve --profile", "LAPOR_PROFILE"])
-@pytest.mark.parametrize(("case", "mutate", "field_name", "reason"), BROKEN, ids=BROKEN_IDS)
+@pytest.mark.parametrize("broken", BROKEN_PROFILES, ids=broken_profile_id)
 def test_a_broken_profile_is_refused_naming_file_field_and_reason(
-    env: pytest.MonkeyPatch,
+    clean_env: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
     how: str,
-    case: str,
-    mutate: Mutation,
-    field_name: str,
-    reason: str,
+    broken: BrokenProfile,
 ) -> None:
-    path = broken_profile(tmp_path, mutate)
-    env.setenv("LAPOR_DATABASE_URL", TRIPWIRE_DB)
+    path = broken.write(tmp_path / "kabupaten-rusak.toml")
+    clean_env.setenv("LAPOR_DATABASE_URL", TRIPWIRE_DB)
     argv = {
         "check-profile": ["check-profile", str(path)],
         "serve --profile": ["serve", "--profile", str(path)],
         "LAPOR_PROFILE": ["serve"],
     }[how]
     if how == "LAPOR_PROFILE":
-        env.setenv("LAPOR_PROFILE", str(path))
+        clean_env.setenv("LAPOR_PROFILE", str(path))
     assert main(argv) == 2
     captured = capsys.readouterr()
-    assert_names_the_problem(captured.err, path, field_name, reason)
+    assert_names_the_problem(captured.err, path, broken.field, broken.reason)
     assert "ok" not in captured.out and "LAPOR! gateway" not in captured.out
 
 
 @pytest.mark.parametrize("argv", [["check-profile", "sambas"], ["serve", "--profile", "sambas"]])
 def test_an_unknown_shipped_name_lists_the_shipped_ones(
-    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str]
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str]
 ) -> None:
-    env.setenv("LAPOR_DATABASE_URL", TRIPWIRE_DB)
+    clean_env.setenv("LAPOR_DATABASE_URL", TRIPWIRE_DB)
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "sambas" in err
@@ -207,38 +143,30 @@ def test_an_unknown_shipped_name_lists_the_shipped_ones(
     assert {"ketapang", "soppeng"} <= set(shipped_profiles())
 
 
-@pytest.mark.parametrize(
-    ("variable", "value", "message"),
-    [
-        ("LAPOR_PORT", "abc", "LAPOR_PORT: Input should be a valid integer"),
-        ("LAPOR_LOG_LEVEL", "garbage", "LAPOR_LOG_LEVEL: must be one of DEBUG, INFO, WARNING"),
-        ("LAPOR_DISPATCH_POLL_SECONDS", "0", "LAPOR_DISPATCH_POLL_SECONDS: Input should be"),
-        ("LAPOR_DESK_TOKENS", "budi:pendek", "LAPOR_DESK_TOKENS: a desk token must be at least 8"),
-    ],
-)
+@pytest.mark.parametrize(("variable", "value", "message"), BAD_SETTINGS)
 @pytest.mark.parametrize("command", ["serve", "check-profile"])
 def test_a_bad_setting_exits_2_naming_the_variable(
-    env: pytest.MonkeyPatch,
+    clean_env: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     command: str,
     variable: str,
     value: str,
     message: str,
 ) -> None:
-    env.setenv(variable, value)
-    env.setenv("LAPOR_DATABASE_URL", TRIPWIRE_DB)
+    clean_env.setenv(variable, value)
+    clean_env.setenv("LAPOR_DATABASE_URL", TRIPWIRE_DB)
     argv = ["serve"] if command == "serve" else ["check-profile", "ketapang"]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "invalid settings" in err
-    assert message in err
+    assert f"{variable}: {message}" in err
     assert "pendek" not in err  # a refused token is not echoed
 
 
 def test_command_line_options_override_the_environment(
-    env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    env.setenv("LAPOR_PROFILE", "sambas")  # would fail; the argument wins
+    clean_env.setenv("LAPOR_PROFILE", "sambas")  # would fail; the argument wins
     assert main(["check-profile", "soppeng"]) == 0
     assert capsys.readouterr().out.startswith("soppeng: ok")
 
@@ -255,15 +183,15 @@ def test_console_script_check_profile(tmp_path: Path, name: str) -> None:
 
 @pytest.mark.parametrize("how", ["serve --profile", "LAPOR_PROFILE"])
 def test_console_script_refuses_to_serve_a_broken_profile(tmp_path: Path, how: str) -> None:
-    _, mutate, field_name, reason = BROKEN[0]
-    path = broken_profile(tmp_path, mutate)
+    broken = BROKEN_PROFILES[0]
+    path = broken.write(tmp_path / "kabupaten-rusak.toml")
     port = str(free_port())
     if how == "LAPOR_PROFILE":
         result = run_cli(["serve"], tmp_path, LAPOR_PROFILE=str(path), LAPOR_PORT=port)
     else:
         result = run_cli(["serve", "--profile", str(path)], tmp_path, LAPOR_PORT=port)
     assert result.returncode == 2
-    assert_names_the_problem(result.stderr, path, field_name, reason)
+    assert_names_the_problem(result.stderr, path, broken.field, broken.reason)
     assert "LAPOR! gateway" not in result.stdout  # never started
     assert not (tmp_path / "var").exists()  # nor opened a store
 

@@ -16,9 +16,11 @@ from tests.conftest import (
     ADMIN_TOKEN,
     DESK_TOKEN,
     Running,
+    form_data,
     make_settings,
     start_gateway,
     tiny_png,
+    tracking_id_on,
 )
 
 SESSION = "lapor_desk"
@@ -63,9 +65,7 @@ def fields(token: str, **values: str) -> dict[str, str]:
 
 
 def multipart(values: dict[str, str]) -> FormData:
-    data = FormData()
-    for name, value in values.items():  # csrf_token first, as on the page
-        data.add_field(name, value)
+    data = form_data(values)  # csrf_token first, as on the page
     data.add_field("attachments", tiny_png(), filename="jalan.png", content_type="image/png")
     return data
 
@@ -75,12 +75,6 @@ async def post_desk(running: Running, values: dict[str, str], encoding: str) -> 
     body = multipart(values) if encoding == "multipart" else values
     async with running.http.post("/desk", data=body) as response:
         return response.status, await response.text()
-
-
-def tracking_id_on(html: str) -> str:
-    match = re.search(r'id="tracking-id">([A-Z0-9]+)<', html)
-    assert match, html
-    return match.group(1)
 
 
 # -- logging in and out -----------------------------------------------------------------
@@ -173,7 +167,9 @@ def forged_sessions() -> list[tuple[str, str]]:
     ]
 
 
-@pytest.mark.parametrize(("why", "cookie"), forged_sessions())
+@pytest.mark.parametrize(
+    ("why", "cookie"), [pytest.param(*case, id=case[0]) for case in forged_sessions()]
+)
 async def test_a_forged_session_cookie_is_refused(desk: Running, why: str, cookie: str) -> None:
     headers = {"Cookie": f"{SESSION}={cookie}"}
     async with desk.http.get("/desk", headers=headers) as response:

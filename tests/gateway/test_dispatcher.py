@@ -14,7 +14,14 @@ import pytest
 
 from gateway.dispatcher import LEASE_SECONDS, Dispatcher
 from normalizer.models import Case
-from tests.conftest import FRIDAY_BEFORE_HOLIDAY, Clock, Running, eventually, start_gateway
+from tests.conftest import (
+    FRIDAY_BEFORE_HOLIDAY,
+    Clock,
+    Running,
+    eventually,
+    file_complaint,
+    start_gateway,
+)
 from workflow.calendar import case_deadlines
 from workflow.cases import new_case
 
@@ -24,14 +31,8 @@ ZONES = {"ketapang": WIB, "soppeng": WITA}
 TEXT = "Jalan di depan SD Negeri 3 berlubang besar, sudah dua motor jatuh minggu ini."
 
 
-async def file_complaint(
-    running: Running, text: str = TEXT, category: str | None = "jalan_jembatan"
-) -> str:
-    body = {"text": text, "phone": "0812 3456 7890", "category": category}
-    async with running.http.post("/api/v1/complaints", json=body) as response:
-        assert response.status == 201, await response.text()
-        tracking_id: str = (await response.json())["tracking_id"]
-    return tracking_id
+async def file(running: Running, text: str = TEXT, category: str | None = "jalan_jembatan") -> str:
+    return await file_complaint(running, text=text, phone="0812 3456 7890", category=category)
 
 
 async def case_of(running: Running, tracking_id: str) -> Case | None:
@@ -117,7 +118,7 @@ async def test_a_filed_complaint_becomes_a_case_with_its_deadlines(
     )
     try:
         text = TEXT if category else "Mohon perhatian bapak dan ibu atas keadaan yang terjadi."
-        tracking_id = await file_complaint(running, text=text, category=category)
+        tracking_id = await file(running, text=text, category=category)
 
         async def probe() -> Case | None:
             return await case_of(running, tracking_id)
@@ -147,7 +148,7 @@ async def test_complaints_filed_before_a_restart_are_dispatched_after_it(
 ) -> None:
     intake_only = await start_gateway(tmp_path, dispatch_enabled=False)
     try:
-        filed = [await file_complaint(intake_only, f"{TEXT} Laporan {i}.") for i in range(3)]
+        filed = [await file(intake_only, f"{TEXT} Laporan {i}.") for i in range(3)]
         assert intake_only.count("outbox") == 3
         assert intake_only.count("cases") == 0
     finally:
@@ -170,7 +171,7 @@ async def test_an_event_whose_dispatcher_died_is_dispatched_once_its_lease_runs_
 ) -> None:
     intake_only = await start_gateway(tmp_path, clock=clock, dispatch_enabled=False)
     try:
-        filed = [await file_complaint(intake_only, f"{TEXT} Laporan {i}.") for i in range(2)]
+        filed = [await file(intake_only, f"{TEXT} Laporan {i}.") for i in range(2)]
         # A dispatcher claims both events... and dies before it opens any case.
         stalled = await intake_only.store.claim_events(10, LEASE_SECONDS, clock())
         assert [e.tracking_id for e in stalled] == filed
@@ -202,7 +203,7 @@ async def test_an_event_whose_dispatcher_died_is_dispatched_once_its_lease_runs_
 async def test_two_dispatchers_at_once_open_one_case_per_complaint(tmp_path: Path) -> None:
     running = await start_gateway(tmp_path, dispatch_enabled=False)
     try:
-        await asyncio.gather(*(file_complaint(running, f"{TEXT} Laporan {i}.") for i in range(30)))
+        await asyncio.gather(*(file(running, f"{TEXT} Laporan {i}.") for i in range(30)))
         first, second = (
             Dispatcher(running.store, running.profile, running.clock, poll_seconds=0.2)
             for _ in range(2)
@@ -224,9 +225,7 @@ async def test_two_gateways_on_one_file_open_one_case_per_complaint(tmp_path: Pa
     one = await start_gateway(tmp_path, clock=clock, dispatch_poll_seconds=0.05)
     two = await start_gateway(tmp_path, clock=clock, dispatch_poll_seconds=0.05)
     try:
-        await asyncio.gather(
-            *(file_complaint((one, two)[i % 2], f"{TEXT} Laporan {i}.") for i in range(20))
-        )
+        await asyncio.gather(*(file((one, two)[i % 2], f"{TEXT} Laporan {i}.") for i in range(20)))
         await all_dispatched(one, 20)
         assert opened_per_complaint(one) == [1] * 20
         assert query(one, "SELECT DISTINCT attempts FROM outbox") == [(1,)]

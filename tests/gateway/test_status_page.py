@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
-import sqlite3
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from gateway.dispatcher import Dispatcher
 from normalizer.tracking import ALPHABET, generate_tracking_id
-from tests.conftest import DESK_AUTH, Running, eventually, start_gateway
+from tests.conftest import Running, all_dispatched, file_complaint, update_case
 
 JSON = {"Accept": "application/json"}
 TEXT = "Jembatan gantung di Dusun Sungai Besar putus sebagian, anak sekolah terpaksa memutar."
@@ -22,24 +19,8 @@ LOCATION = "Dusun Sungai Besar, Kecamatan Sandai"
 
 
 async def file(running: Running, channel: str = "app", **fields: Any) -> str:
-    body: dict[str, Any] = {"text": TEXT, "location": LOCATION, "phone": "0812 3456 7890"}
-    body.update(fields)
-    path, headers = "/api/v1/complaints", {}
-    if channel != "app":
-        path, headers = "/api/v1/desk/complaints", DESK_AUTH
-        body["channel"] = channel
-    async with running.http.post(path, json=body, headers=headers) as response:
-        created = await response.json()
-        assert response.status == 201, created
-    tracking_id: str = created["tracking_id"]
-    return tracking_id
-
-
-async def dispatched(running: Running) -> None:
-    async def counts() -> tuple[int, int]:
-        return running.count("complaints"), running.count("cases")
-
-    await eventually(counts, lambda c: c[0] == c[1])
+    body = {"text": TEXT, "location": LOCATION, "phone": "0812 3456 7890", **fields}
+    return await file_complaint(running, channel, **body)
 
 
 async def page(running: Running, path: str, json_: bool = False) -> tuple[int, str]:
@@ -57,27 +38,6 @@ async def both(running: Running, tracking_id: str) -> tuple[str, dict[str, Any]]
     assert status == 200, text
     body: dict[str, Any] = json.loads(text)
     return html, body
-
-
-async def move_case(running: Running, tracking_id: str, state: str, agency: str | None) -> None:
-    """Move the case on as the Admin Penghubung would (the workflow has no such step yet);
-    off the event loop, so the gateway's writer can finish what it is doing."""
-
-    def update() -> int:
-        with sqlite3.connect(running.store.path, timeout=10) as conn:
-            return conn.execute(
-                "UPDATE cases SET state = ?, agency = ? WHERE tracking_id = ?",
-                (state, agency, tracking_id),
-            ).rowcount
-
-    assert await asyncio.to_thread(update) == 1
-
-
-@pytest.fixture
-async def dispatch_off(tmp_path: Path) -> AsyncIterator[Running]:
-    running = await start_gateway(tmp_path, dispatch_enabled=False)
-    yield running
-    await running.stop()
 
 
 async def test_before_and_after_the_case_is_opened(dispatch_off: Running) -> None:
@@ -131,8 +91,8 @@ async def test_each_state_has_its_indonesian_label_and_the_agency_its_name(
     gateway: Running, state: str, agency: str | None, label: str, agency_name: str | None
 ) -> None:
     tracking_id = await file(gateway)
-    await dispatched(gateway)
-    await move_case(gateway, tracking_id, state, agency)
+    await all_dispatched(gateway)
+    await update_case(gateway, tracking_id, state=state, agency=agency)
     html, body = await both(gateway, tracking_id)
     assert body["state"] == state and body["state_label"] == label
     assert f'<dd id="state">{label}</dd>' in html
@@ -148,7 +108,7 @@ async def test_a_confidential_complaint_shows_neither_text_nor_location(
     gateway: Running, confidential: bool
 ) -> None:
     tracking_id = await file(gateway, confidential=confidential)
-    await dispatched(gateway)
+    await all_dispatched(gateway)
     html, body = await both(gateway, tracking_id)
     raw_json = json.dumps(body, ensure_ascii=False)
     hidden = ("Jembatan gantung", "Sungai Besar", "Sandai", "anak sekolah")
@@ -195,7 +155,7 @@ async def test_the_reporter_never_appears(
     gateway: Running, channel: str, reporter: dict[str, Any]
 ) -> None:
     tracking_id = await file(gateway, channel, **{"phone": None, **reporter})
-    await dispatched(gateway)
+    await all_dispatched(gateway)
     html, body = await both(gateway, tracking_id)
     raw_json = json.dumps(body, ensure_ascii=False)
     for trace in REPORTER_TRACES:

@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 from aiohttp import FormData
 
-from tests.conftest import ADMIN_AUTH, Running, eventually, start_gateway, tiny_png
+from tests.conftest import (
+    ADMIN_AUTH,
+    Running,
+    eventually,
+    form_data,
+    start_gateway,
+    tiny_png,
+    tracking_id_on,
+)
 
 COMPLAINT = (
     "Jalan di depan SD Negeri 3 berlubang besar sejak hujan deras hari Senin, "
@@ -19,25 +27,18 @@ COMPLAINT = (
 
 
 def form(token: str, **fields: str) -> FormData:
-    data = FormData()
-    data.add_field("csrf_token", token)  # first, as the page's hidden input comes first
-    values = {
-        "text": COMPLAINT,
-        "name": "Siti Aminah",
-        "phone": "0812-3456-7890",
-        "location": "Jl. Merdeka, Kecamatan Delta Pawan",
-        "incident_date": "2026-08-10",
-    }
-    values.update(fields)
-    for name, value in values.items():
-        data.add_field(name, value)
-    return data
-
-
-def tracking_id_on(html: str) -> str:
-    match = re.search(r'id="tracking-id">([A-Z0-9]+)<', html)
-    assert match, html
-    return match.group(1)
+    """The citizen's form, its CSRF token first as the page's hidden input comes first."""
+    return form_data(
+        {
+            "csrf_token": token,
+            "text": COMPLAINT,
+            "name": "Siti Aminah",
+            "phone": "0812-3456-7890",
+            "location": "Jl. Merdeka, Kecamatan Delta Pawan",
+            "incident_date": "2026-08-10",
+            **fields,
+        }
+    )
 
 
 async def test_form_page_shows_guidance_and_is_protected(gateway: Running) -> None:

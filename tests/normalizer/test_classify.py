@@ -1,31 +1,10 @@
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from config.profile import Profile
 from normalizer.classify import guess_category
-
-
-def make_profile(categories: list[dict[str, Any]], key: str = "ketapang") -> Profile:
-    agencies = sorted({c["agency"] for c in categories})
-    return Profile.model_validate(
-        {
-            "key": key,
-            "regency": "Kabupaten Ketapang",
-            "timezone": "Asia/Pontianak",
-            "office": {
-                "government": "Pemerintah Kabupaten Ketapang",
-                "department": "Bagian Organisasi",
-                "address": "Jl. Jenderal Sudirman No. 1",
-            },
-            "sla": {"completion_working_days": 5},
-            "agencies": [{"code": a, "name": f"Dinas {a}"} for a in agencies],
-            "categories": [{"name": c["code"].title(), **c} for c in categories],
-            "kecamatan": ["Delta Pawan"],
-        }
-    )
+from tests.profiles import make_profile
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from normalizer.models import (
 )
 from normalizer.normalize import normalize
 from normalizer.phone import InvalidPhone
+from tests.profiles import make_profile
 
 WITA = timezone(timedelta(hours=8))
 RECEIVED = datetime(2026, 3, 2, 9, 30, tzinfo=WITA)
@@ -24,37 +25,23 @@ RECEIVED = datetime(2026, 3, 2, 9, 30, tzinfo=WITA)
 
 @pytest.fixture(scope="module")
 def profile() -> Profile:
-    return Profile.model_validate(
-        {
-            "key": "soppeng",
-            "regency": "Kabupaten Soppeng",
-            "timezone": "Asia/Makassar",
-            "office": {
-                "government": "Pemerintah Kabupaten Soppeng",
-                "department": "Dinas Komunikasi dan Informatika",
-                "address": "Jalan Salotungo 90812",
+    return make_profile(
+        [
+            {
+                "code": "jalan_rusak",
+                "name": "Jalan Rusak",
+                "agency": "PUPR",
+                "keywords": ["jalan rusak", "jalan berlubang"],
             },
-            "sla": {"completion_working_days": 3},
-            "agencies": [
-                {"code": "PUPR", "name": "Dinas Pekerjaan Umum"},
-                {"code": "DINKES", "name": "Dinas Kesehatan"},
-            ],
-            "categories": [
-                {
-                    "code": "jalan_rusak",
-                    "name": "Jalan Rusak",
-                    "agency": "PUPR",
-                    "keywords": ["jalan rusak", "jalan berlubang"],
-                },
-                {
-                    "code": "kesehatan",
-                    "name": "Kesehatan",
-                    "agency": "DINKES",
-                    "keywords": ["puskesmas"],
-                },
-            ],
-            "kecamatan": ["Lalabata"],
-        }
+            {
+                "code": "kesehatan",
+                "name": "Kesehatan",
+                "agency": "DINKES",
+                "keywords": ["puskesmas"],
+            },
+        ],
+        {"PUPR": "Dinas Pekerjaan Umum", "DINKES": "Dinas Kesehatan"},
+        regency="soppeng",
     )
 
 

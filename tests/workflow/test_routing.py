@@ -3,33 +3,19 @@ from __future__ import annotations
 import pytest
 
 from config.profile import Profile
+from tests.profiles import make_profile
 from workflow.routing import suggest_agency
 
 
 @pytest.fixture(scope="module")
 def profile() -> Profile:
-    return Profile.model_validate(
-        {
-            "key": "ketapang",
-            "regency": "Kabupaten Ketapang",
-            "timezone": "Asia/Pontianak",
-            "office": {
-                "government": "Pemerintah Kabupaten Ketapang",
-                "department": "Bagian Organisasi",
-                "address": "Jl. Jenderal Sudirman No. 1",
-            },
-            "sla": {"completion_working_days": 5},
-            "agencies": [
-                {"code": "DINKES", "name": "Dinas Kesehatan"},
-                {"code": "DPUPR", "name": "Dinas Pekerjaan Umum dan Penataan Ruang"},
-            ],
-            "categories": [
-                {"code": "kesehatan", "name": "Kesehatan", "agency": "DINKES"},
-                {"code": "jalan_rusak", "name": "Jalan Rusak", "agency": "DPUPR"},
-                {"code": "puskesmas", "name": "Puskesmas", "agency": "DINKES"},
-            ],
-            "kecamatan": ["Delta Pawan"],
-        }
+    return make_profile(
+        [
+            {"code": "kesehatan", "name": "Kesehatan", "agency": "DINKES"},
+            {"code": "jalan_rusak", "name": "Jalan Rusak", "agency": "DPUPR"},
+            {"code": "puskesmas", "name": "Puskesmas", "agency": "DINKES"},
+        ],
+        {"DINKES": "Dinas Kesehatan", "DPUPR": "Dinas Pekerjaan Umum dan Penataan Ruang"},
     )
 
 
