@@ -8,10 +8,12 @@ generated from the very model that checks requests.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -36,7 +38,24 @@ class ValidationContext(BaseModel):
     """What validation needs to know of the deployment: passed as pydantic context."""
 
     categories: frozenset[str]
+    agencies: frozenset[str]
     today: date
+
+
+def _known(kind: str, codes: Callable[[ValidationContext], frozenset[str]]) -> AfterValidator:
+    """A code that must be one of the deployment's (a category, an agency)."""
+
+    def check(value: str, info: ValidationInfo) -> str:
+        context = _context(info)
+        if context and value not in codes(context):
+            raise ValueError(f"unknown {kind} {value!r}")
+        return value
+
+    return AfterValidator(check)
+
+
+CategoryCode = Annotated[str, _known("category", lambda c: c.categories)]
+AgencyCode = Annotated[str, _known("agency", lambda c: c.agencies)]
 
 
 class ComplaintFields(BaseModel):
@@ -57,7 +76,9 @@ class ComplaintFields(BaseModel):
     anonymous: bool = Field(default=False, description="Identitas pelapor tidak ditampilkan.")
     confidential: bool = Field(default=False, description="Isi laporan tidak dipublikasikan.")
     classification: Classification = Classification.PENGADUAN
-    category: str | None = Field(default=None, description="Kode kategori dari profil daerah.")
+    category: CategoryCode | None = Field(
+        default=None, description="Kode kategori dari profil daerah."
+    )
     location: ShortText | None = Field(default=None, description="Tempat kejadian.")
     incident_date: date | None = Field(default=None, description="Tanggal kejadian.")
 
@@ -93,14 +114,6 @@ class ComplaintFields(BaseModel):
         if not phone.startswith("+"):
             raise ValueError("not a valid phone number: a short code, not a personal number")
         return phone
-
-    @field_validator("category")
-    @classmethod
-    def _known_category(cls, value: str | None, info: ValidationInfo) -> str | None:
-        context = _context(info)
-        if value is not None and context and value not in context.categories:
-            raise ValueError(f"unknown category {value!r}")
-        return value
 
     @field_validator("incident_date")
     @classmethod

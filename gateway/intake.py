@@ -24,8 +24,12 @@ class IntakeService:
 
     def validation_context(self) -> dict[str, ValidationContext]:
         today = self.clock().astimezone(self.profile.zone).date()
-        categories = frozenset(self.profile.category_by_code)
-        return {"deployment": ValidationContext(categories=categories, today=today)}
+        context = ValidationContext(
+            categories=frozenset(self.profile.category_by_code),
+            agencies=frozenset(self.profile.agency_names),
+            today=today,
+        )
+        return {"deployment": context}
 
     def deadlines(self, received_at: datetime) -> tuple[Deadline, Deadline]:
         """The deadlines the case will get, to promise them on the receipt."""

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
+from channels.complaint_fields import AgencyCode, CategoryCode
 from gateway.auth import Role
 from gateway.context import Gateway, gateway_of
 from gateway.errors import json_error, validation_error
@@ -28,12 +29,12 @@ routes = web.RouteTableDef()
 class QueueParams(BaseModel):
     """Query string of `GET /api/v1/complaints`; dates are local dates of the regency."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid")
 
     state: CaseState | None = None
     channel: Channel | None = None
-    category: str | None = None
-    agency: str | None = None
+    category: CategoryCode | None = None
+    agency: AgencyCode | None = None
     overdue: bool | None = None
     q: str | None = Field(default=None, max_length=200)
     from_: date | None = Field(default=None, alias="from")
@@ -84,7 +85,9 @@ async def queue(request: web.Request) -> web.Response:
     gw = gateway_of(request)
     gw.staff.require(request, Role.ADMIN)
     try:
-        params = QueueParams.model_validate(dict(request.query))
+        params = QueueParams.model_validate(
+            dict(request.query), context=gw.intake.validation_context()
+        )
     except ValidationError as exc:
         raise validation_error(exc, "Parameter pencarian tidak valid.") from None
     now = gw.clock()

@@ -427,6 +427,9 @@ async def test_a_cursor_of_the_other_sort_order_is_400(
         ({"sort": "oldest"}, "sort"),
         ({"q": "x" * 201}, "q"),
         ({"colour": "red"}, "colour"),
+        ({"from_": "2026-08-14"}, "from_"),  # the Python name is not a parameter
+        ({"category": "jalan_tol"}, "category"),  # not a category of the profile
+        ({"agency": "PUPR-X"}, "agency"),  # not an agency of the profile
     ],
 )
 async def test_invalid_parameters_are_422_naming_the_parameter(

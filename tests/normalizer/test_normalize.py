@@ -188,3 +188,11 @@ def test_everything_else_is_copied(profile: Profile) -> None:
 def test_normalize_is_deterministic(profile: Profile) -> None:
     source = inbound(reporter=Reporter(name="Andi", phone="08123456789"))
     assert normalize(source, profile) == normalize(source, profile)
+
+
+@pytest.mark.parametrize(("given", "kept"), [("", None), ("  ", None), (None, None), ("a1", "a1")])
+def test_a_blank_message_id_is_no_message_id(
+    profile: Profile, given: str | None, kept: str | None
+) -> None:
+    # A blank id kept as a key would make every later blank-id message a "retry" of the first.
+    assert normalize(inbound(channel=Channel.SMS, external_id=given), profile).external_id == kept
