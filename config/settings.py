@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     dispatch_enabled: bool = True
     dispatch_poll_seconds: float = Field(default=0.5, gt=0, le=60)
     write_queue_limit: int = Field(default=2000, gt=0)
+    duplicate_window_seconds: float = Field(default=600, ge=0, le=7 * 24 * 3600)
     db_busy_timeout_ms: int = Field(default=5000, ge=0, le=60_000)
     log_level: str = "INFO"
 

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp_jinja2
@@ -52,7 +52,9 @@ def create_app(
         settings=settings,
         profile=profile,
         store=store,
-        intake=IntakeService(store, profile, clock),
+        intake=IntakeService(
+            store, profile, clock, timedelta(seconds=settings.duplicate_window_seconds)
+        ),
         blobs=BlobStore(Path(settings.upload_dir)),
         signer=Signer(_secret(settings)),
         staff=StaffDirectory.from_settings(settings),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from channels.complaint_fields import ValidationContext
 from config.profile import Profile
@@ -14,13 +14,21 @@ from workflow.calendar import Deadline, case_deadlines
 
 
 class IntakeService:
-    def __init__(self, store: Store, profile: Profile, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        profile: Profile,
+        clock: Callable[[], datetime],
+        duplicate_window: timedelta = timedelta(0),
+    ) -> None:
         self.store = store
         self.profile = profile
         self.clock = clock
+        self.duplicate_window = duplicate_window
 
     async def submit(self, inbound: Inbound) -> IntakeResult:
-        return await self.store.intake(normalize(inbound, self.profile))
+        """The committed complaint; an earlier one when this repeats it (see normalizer.dedup)."""
+        return await self.store.intake(normalize(inbound, self.profile), self.duplicate_window)
 
     def validation_context(self) -> dict[str, ValidationContext]:
         today = self.clock().astimezone(self.profile.zone).date()

@@ -88,6 +88,7 @@ class ComplaintDraft(_Model):
     channel: Channel
     external_id: str | None
     request_hash: str | None
+    duplicate_key: str | None = None
     profile: str
     reporter: Reporter
     reply_to: ReplyAddress | None

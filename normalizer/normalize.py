@@ -6,6 +6,7 @@ from datetime import UTC
 
 from config.profile import Profile
 from normalizer.classify import guess_category
+from normalizer.dedup import duplicate_key
 from normalizer.models import (
     Channel,
     Classification,
@@ -31,13 +32,15 @@ def normalize(inbound: Inbound, profile: Profile) -> ComplaintDraft:
     if not text:
         raise ValueError("the complaint text is empty")
     reporter = _reporter(inbound)
+    reply_to = _reply_to(inbound, reporter)
     return ComplaintDraft(
         channel=inbound.channel,
         external_id=_message_id(inbound.external_id),
         request_hash=inbound.request_hash,
+        duplicate_key=duplicate_key(inbound.channel, reply_to, text),
         profile=profile.key,
         reporter=reporter,
-        reply_to=_reply_to(inbound, reporter),
+        reply_to=reply_to,
         anonymous=inbound.anonymous,
         confidential=inbound.confidential,
         classification=inbound.classification or Classification.PENGADUAN,

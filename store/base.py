@@ -7,7 +7,7 @@ PostgreSQL backend can implement it later without touching them.
 from __future__ import annotations
 
 import abc
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -97,9 +97,13 @@ class Store(abc.ABC):
         """Finish queued writes, then disconnect."""
 
     @abc.abstractmethod
-    async def intake(self, draft: ComplaintDraft) -> IntakeResult:
-        """Commit a complaint and its outbox event together, idempotent on
-        (channel, external id); returns only once the commit is durable."""
+    async def intake(
+        self, draft: ComplaintDraft, duplicate_window: timedelta = timedelta(0)
+    ) -> IntakeResult:
+        """Commit a complaint and its outbox event together; returns only once the commit
+        is durable. Idempotent on (channel, external id); and a draft whose duplicate key
+        matches a complaint received up to `duplicate_window` before it gets that
+        complaint back, created False."""
 
     @abc.abstractmethod
     async def get_complaint(self, tracking_id: str) -> Complaint | None: ...

@@ -23,7 +23,7 @@ class Row(Protocol):
 
 
 COMPLAINT_COLUMNS = (
-    "id", "tracking_id", "channel", "external_id", "request_hash", "profile",
+    "id", "tracking_id", "channel", "external_id", "request_hash", "duplicate_key", "profile",
     "reporter_name", "reporter_phone", "reporter_email", "reply_channel", "reply_address",
     "anonymous", "confidential", "classification", "category", "text", "text_original",
     "location", "incident_date", "attachments", "logged_by", "received_at", "created_at",
@@ -52,7 +52,8 @@ def complaint_row(
     attachments = json.dumps([a.model_dump() for a in draft.attachments])
     return (
         complaint_id, tracking_id, draft.channel.value, draft.external_id, draft.request_hash,
-        draft.profile, draft.reporter.name, draft.reporter.phone, draft.reporter.email,
+        draft.duplicate_key, draft.profile,
+        draft.reporter.name, draft.reporter.phone, draft.reporter.email,
         reply.channel.value if reply else None, reply.address if reply else None,
         int(draft.anonymous), int(draft.confidential), draft.classification.value,
         draft.category, draft.text, draft.text_original, draft.location,
@@ -73,6 +74,7 @@ def complaint_from_row(row: Row) -> Complaint:
         channel=row["channel"],
         external_id=row["external_id"],
         request_hash=row["request_hash"],
+        duplicate_key=row["duplicate_key"],
         profile=row["profile"],
         reporter=Reporter(
             name=row["reporter_name"], phone=row["reporter_phone"], email=row["reporter_email"]

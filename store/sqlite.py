@@ -12,7 +12,7 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -207,23 +207,32 @@ class SqliteStore(Store):
 
     # -- intake ---------------------------------------------------------------------
 
-    async def intake(self, draft: ComplaintDraft) -> IntakeResult:
-        result: IntakeResult = await self._write.submit(self._intake_batch, draft)
+    async def intake(
+        self, draft: ComplaintDraft, duplicate_window: timedelta = timedelta(0)
+    ) -> IntakeResult:
+        result: IntakeResult = await self._write.submit(
+            self._intake_batch, (draft, duplicate_window)
+        )
         return result
 
     async def _intake_batch(
-        self, conn: aiosqlite.Connection, drafts: Sequence[ComplaintDraft]
+        self, conn: aiosqlite.Connection, items: Sequence[tuple[ComplaintDraft, timedelta]]
     ) -> list[Any]:
-        known = await self._existing(conn, drafts)
+        known = await self._existing(conn, [draft for draft, _ in items])
+        recent = await self._recent(conn, items)
         now = self._clock()
         created_at = ts(now)
         results: list[Any] = []
         complaints, outbox, payloads = [], [], []
-        for draft in drafts:
+        for draft, window in items:
             key = (draft.channel.value, draft.external_id)
             prior = known.get(key) if draft.external_id else None
             if prior is not None:
                 results.append(_replay(prior, draft))
+                continue
+            earlier = _first_within(recent.get(draft.duplicate_key or ""), draft, window)
+            if earlier is not None:
+                results.append(IntakeResult(complaint=earlier, created=False))
                 continue
             complaint = Complaint(
                 **draft.model_dump(exclude={"raw"}),
@@ -233,6 +242,8 @@ class SqliteStore(Store):
             )
             if draft.external_id:
                 known[key] = complaint
+            if draft.duplicate_key:  # a duplicate later in this batch finds it
+                recent.setdefault(draft.duplicate_key, []).append(complaint)
             complaints.append(complaint_row(draft, complaint.id, complaint.tracking_id, now))
             outbox.append((EVENT_COMPLAINT_RECEIVED, complaint.id, created_at))
             if draft.raw is not None:
@@ -247,6 +258,25 @@ class SqliteStore(Store):
         if payloads:
             await conn.executemany("INSERT INTO inbound_payloads VALUES (?, ?, ?)", payloads)
         return results
+
+    async def _recent(
+        self, conn: aiosqlite.Connection, items: Sequence[tuple[ComplaintDraft, timedelta]]
+    ) -> dict[str, list[Complaint]]:
+        """Complaints that drafts of this batch may duplicate, by duplicate key, oldest
+        first: one query for the whole batch."""
+        wanted = [(d.duplicate_key, d.received_at - w) for d, w in items if w and d.duplicate_key]
+        if not wanted:
+            return {}
+        keys = sorted({key for key, _ in wanted})
+        sql = (
+            f"SELECT * FROM complaints WHERE duplicate_key IN ({', '.join('?' * len(keys))}) "
+            "AND received_at >= ? ORDER BY received_at, id"
+        )
+        found: dict[str, list[Complaint]] = {}
+        async with conn.execute(sql, [*keys, ts(min(since for _, since in wanted))]) as cur:
+            for row in await cur.fetchall():
+                found.setdefault(row["duplicate_key"], []).append(complaint_from_row(row))
+        return found
 
     async def _existing(
         self, conn: aiosqlite.Connection, drafts: Sequence[ComplaintDraft]
@@ -401,6 +431,14 @@ class SqliteStore(Store):
             row = await cur.fetchone()
         # No file path: /healthz is public, and the layout of the server is nobody's business.
         return {"backend": "sqlite", "journal_mode": row[0] if row else None}
+
+
+def _first_within(
+    candidates: list[Complaint] | None, draft: ComplaintDraft, window: timedelta
+) -> Complaint | None:
+    """The first complaint received no longer than `window` before the draft."""
+    since = draft.received_at - window
+    return next((c for c in candidates or () if c.received_at >= since), None) if window else None
 
 
 def _replay(prior: Complaint, draft: ComplaintDraft) -> IntakeResult | IdempotencyConflict:

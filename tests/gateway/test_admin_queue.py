@@ -332,9 +332,9 @@ async def walk(running: Running, between: int = 0, **params: str) -> tuple[list[
         cursor = page["next_cursor"]
         if cursor is None:
             return seen, pages
-        for _ in range(between):
+        for n in range(between):
             running.clock.advance(minutes=1)
-            await file(running, f"Laporan susulan nomor {pages}: selokan tersumbat sampah.")
+            await file(running, f"Laporan susulan {pages}.{n}: selokan tersumbat sampah.")
         if between:
             await all_dispatched(running)
         assert pages < 50, "the walk does not end"

@@ -124,11 +124,59 @@ async def test_same_key_twice_is_one_complaint_and_the_retry_is_marked(gateway: 
     assert gateway.count("outbox") == 1
 
 
-async def test_without_a_key_each_request_is_a_new_complaint(gateway: Running) -> None:
+async def test_without_a_key_each_new_text_is_a_new_complaint(gateway: Running) -> None:
     first = await post_json(gateway, APP, APP_BODY)
-    second = await post_json(gateway, APP, APP_BODY)
+    second = await post_json(gateway, APP, {**APP_BODY, "text": TEXT + " Sudah dua kali lapor."})
     assert first.body["tracking_id"] != second.body["tracking_id"]
     assert gateway.count("complaints") == 2
+
+
+@pytest.mark.parametrize(
+    ("again", "same"),
+    [
+        ({}, True),  # an impatient citizen, or an app retrying without a key
+        ({"text": "  " + TEXT.upper().replace(" ", "  ") + " "}, True),  # case and spacing
+        ({"phone": "+62 812 3456 7890"}, True),  # the same number written otherwise
+        ({"name": "Rahmat H."}, True),  # the words and the reply address decide
+        ({"phone": "0813-1111-2222"}, False),  # another person
+        ({"text": TEXT + " Tambahan: dua tiang."}, False),  # other words
+    ],
+)
+async def test_the_same_words_from_the_same_phone_within_the_window_are_the_first_complaint(
+    gateway: Running, again: dict[str, object], same: bool
+) -> None:
+    first = await post_json(gateway, APP, APP_BODY)
+    gateway.clock.advance(minutes=9)
+    second = await post_json(gateway, APP, {**APP_BODY, **again})
+    assert second.status == 201
+    assert (second.body["tracking_id"] == first.body["tracking_id"]) is same
+    assert (second.headers.get("Idempotent-Replayed") == "true") is same
+    assert gateway.count("complaints") == (1 if same else 2)
+
+
+async def test_after_the_window_the_same_words_are_a_new_complaint(gateway: Running) -> None:
+    first = await post_json(gateway, APP, APP_BODY)
+    gateway.clock.advance(minutes=10, seconds=1)  # LAPOR_DUPLICATE_WINDOW_SECONDS=600
+    second = await post_json(gateway, APP, APP_BODY)
+    assert second.body["tracking_id"] != first.body["tracking_id"]
+    assert gateway.count("complaints") == 2
+
+
+async def test_anonymous_reports_without_contact_are_never_merged(gateway: Running) -> None:
+    body = {"text": TEXT, "anonymous": True}
+    answers = [await post_json(gateway, APP, body) for _ in range(2)]
+    assert answers[0].body["tracking_id"] != answers[1].body["tracking_id"]
+    assert gateway.count("complaints") == 2
+
+
+async def test_a_duplicate_window_of_zero_turns_the_rule_off(tmp_path: Path) -> None:
+    running = await start_gateway(tmp_path, duplicate_window_seconds=0)
+    try:
+        answers = [await post_json(running, APP, APP_BODY) for _ in range(2)]
+        assert answers[0].body["tracking_id"] != answers[1].body["tracking_id"]
+        assert running.count("complaints") == 2
+    finally:
+        await running.stop()
 
 
 async def test_concurrent_retries_with_one_key_file_exactly_one_complaint(

@@ -266,11 +266,6 @@ async def test_back_and_send_again_files_no_second_complaint(
     assert running.count() == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a form page fetched anew carries a fresh submission token, so the same text "
-    "sent again from the same browser is filed twice (gateway/complaint_form.py)",
-)
 async def test_back_to_a_form_the_browser_no_longer_holds_files_no_second_complaint(
     page: Page, running: Running
 ) -> None:

@@ -251,6 +251,40 @@ async def test_fifty_concurrent_retries_of_one_message_make_one_complaint(
     assert count(store.path, "inbound_payloads") == 1
 
 
+WINDOW = timedelta(minutes=10)
+
+
+async def test_resends_with_new_message_ids_in_one_batch_make_one_complaint(
+    store: SqliteStore,
+) -> None:
+    # A gateway that retries with a fresh id each time: the words and the sender decide.
+    results = await asyncio.gather(
+        *(store.intake(draft(external_id=f"SM{i}"), WINDOW) for i in range(20))
+    )
+    assert len({r.complaint.tracking_id for r in results}) == 1
+    assert [r.created for r in results].count(True) == 1
+    assert count(store.path, "complaints") == 1
+    assert count(store.path, "outbox") == 1
+
+
+async def test_a_resend_finds_the_complaint_committed_before_it(store: SqliteStore) -> None:
+    first = await store.intake(draft(external_id="SM1"), WINDOW)
+    late = draft(external_id="SM2").model_copy(
+        update={"received_at": FRIDAY_BEFORE_HOLIDAY + WINDOW}
+    )
+    again = await store.intake(late, WINDOW)
+    assert (again.created, again.complaint.tracking_id) == (False, first.complaint.tracking_id)
+    too_late = late.model_copy(update={"received_at": late.received_at + timedelta(seconds=1)})
+    assert (await store.intake(too_late, WINDOW)).created
+    assert count(store.path, "complaints") == 2
+
+
+async def test_without_a_window_resends_are_new_complaints(store: SqliteStore) -> None:
+    results = [await store.intake(draft(external_id=f"SM{i}")) for i in range(2)]
+    assert all(r.created for r in results)
+    assert count(store.path, "complaints") == 2
+
+
 async def test_conflicting_retries_in_one_batch_keep_the_first(store: SqliteStore) -> None:
     first, second = await asyncio.gather(
         store.intake(draft(external_id="SM7", request_hash="h1")),
