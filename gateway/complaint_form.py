@@ -58,8 +58,8 @@ class FormPage:
             "errors": errors or {},
             "message": message,
             "csrf_token": gw.signer.csrf_token(nonce, uuid.uuid4().hex),
-            "max_upload_mb": gw.settings.max_upload_bytes // 2**20,
-            "max_upload_files": gw.settings.max_upload_files,
+            "max_upload_mb": gw.form_limits.max_file_mb,
+            "max_upload_files": gw.form_limits.max_files,
         }
         response = render(request, self.template, context, status=status)
         response.set_cookie(

@@ -41,6 +41,11 @@ class FormLimits:
     max_file_bytes: int
     max_files: int
 
+    @property
+    def max_file_mb(self) -> int:
+        """The per-file limit as the pages and messages state it, in whole MB."""
+        return self.max_file_bytes // 2**20
+
 
 # Decides from the fields read so far whether the files that follow may be stored.
 FileGate = Callable[[Mapping[str, str]], bool]
@@ -59,11 +64,11 @@ async def read_form(
     otherwise the form is refused with 403 at the first file.
     """
     if (request.content_length or 0) > limits.max_request_bytes:
-        raise FormRejected(413, "error.too_large", limit_mb=limits.max_file_bytes // 2**20)
+        raise FormRejected(413, "error.too_large", limit_mb=limits.max_file_mb)
     if request.content_type == "application/x-www-form-urlencoded":
         body = await read_body(request, MAX_FIELD_BYTES * 4)
         if body is None:
-            raise FormRejected(413, "error.too_large", limit_mb=limits.max_file_bytes // 2**20)
+            raise FormRejected(413, "error.too_large", limit_mb=limits.max_file_mb)
         try:
             pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
         except UnicodeDecodeError:
@@ -131,7 +136,7 @@ async def _read_file(
         sha256, size = await blobs.put(chunks(), limits.max_file_bytes)
     except BlobTooLarge:
         raise FormRejected(
-            413, "error.too_large", field=part.name, limit_mb=limits.max_file_bytes // 2**20
+            413, "error.too_large", field=part.name, limit_mb=limits.max_file_mb
         ) from None
     return Attachment(
         filename=_safe_name(part.filename or "lampiran"),
