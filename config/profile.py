@@ -48,6 +48,15 @@ class Sla(_Strict):
     completion_working_days: int = Field(ge=1, le=60)
 
 
+class SmsProfile(_Strict):
+    """How the regency's SMS number behaves; the reply texts are `sms.*` messages."""
+
+    short_code: str = Field(default="1708", pattern=r"^\+?[0-9]{3,15}$")
+    min_complaint_chars: int = Field(
+        default=25, ge=1, le=500, description="a shorter complaint is asked for more detail"
+    )
+
+
 class Agency(_Strict):
     code: Code
     name: Text
@@ -70,6 +79,7 @@ class Profile(_Strict):
     agencies: list[Agency] = Field(min_length=1)
     categories: list[Category] = Field(min_length=1)
     kecamatan: list[Text] = Field(min_length=1)
+    sms: SmsProfile = SmsProfile()
     messages: dict[str, Text] = Field(default_factory=dict)
 
     @model_validator(mode="after")

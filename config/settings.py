@@ -6,7 +6,7 @@ Operators and scripts rely on these names; the README lists every one.
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -70,6 +70,31 @@ class Settings(BaseSettings):
     db_busy_timeout_ms: int = Field(default=5000, ge=0, le=60_000)
     log_level: str = "INFO"
 
+    # -- SMS 1708 (README "SMS 1708"): a gateway is on when its secret is set ----------
+    twilio_auth_token: SecretStr | None = None
+    twilio_account_sid: str = ""
+    twilio_from: str = ""
+    twilio_api_url: str = "https://api.twilio.com"
+    vonage_api_key: str = ""
+    vonage_api_secret: SecretStr | None = None
+    vonage_signature_secret: SecretStr | None = None
+    vonage_signature_method: Literal["md5hash", "md5", "sha1", "sha256", "sha512"] = "md5hash"
+    vonage_from: str = ""
+    vonage_api_url: str = "https://rest.nexmo.com"
+    kannel_secret: SecretStr | None = None
+    kannel_sendsms_url: str = ""
+    kannel_username: str = ""
+    kannel_password: SecretStr | None = None
+    kannel_from: str = ""
+    kannel_smsc: str = ""
+    # A URL that may carry the database password, so kept out of repr() and errors.
+    gammu_database_url: SecretStr | None = None
+    gammu_poll_seconds: float = Field(default=2.0, gt=0, le=300)
+    sms_concat_timeout_seconds: float = Field(default=600, gt=0, le=7 * 24 * 3600)
+    sms_rate_limit: int = Field(default=10, ge=0)
+    sms_rate_window_seconds: float = Field(default=3600, gt=0, le=7 * 24 * 3600)
+    sms_send_max_attempts: int = Field(default=8, ge=1, le=100)
+
     @field_validator("desk_tokens", "admin_tokens", mode="before")
     @classmethod
     def _split_tokens(cls, value: object, info: object) -> object:
@@ -78,7 +103,7 @@ class Settings(BaseSettings):
             return parse_staff_tokens(value, role)
         return value
 
-    @field_validator("public_base_url")
+    @field_validator("public_base_url", "twilio_api_url", "vonage_api_url")
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")

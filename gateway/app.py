@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from channels.sms.gammu.inbox import GammuInbox
 from config.profile import Profile
 from config.settings import Settings
 from gateway import openapi
@@ -22,14 +23,20 @@ from gateway.context import GATEWAY, Gateway
 from gateway.dispatcher import Dispatcher
 from gateway.errors import error_middleware
 from gateway.intake import IntakeService
-from gateway.routes import admin, api, desk, public, webform
+from gateway.routes import admin, api, desk, public, sms, webform
 from gateway.signing import Signer
+from gateway.sms import wiring as sms_wiring
+from gateway.sms.outbound import OutboundSmsWorker
+from gateway.sms.pollers import ExpiredParts, GammuPoller, every
+from gateway.sms.service import SmsLimits, SmsService
+from gateway.sms.wiring import SmsGateways
 from store.base import Store
 from store.blobs import BlobStore
 from store.factory import store_from_url
 from store.sqlite import utcnow
 
 log = logging.getLogger(__name__)
+SMS_GATEWAYS = web.AppKey("sms_gateways", SmsGateways)
 
 
 def create_app(
@@ -48,25 +55,30 @@ def create_app(
     app = web.Application(
         middlewares=[error_middleware], client_max_size=settings.max_request_bytes
     )
+    intake = IntakeService(
+        store, profile, clock, timedelta(seconds=settings.duplicate_window_seconds)
+    )
+    sms_gateways = sms_wiring.sms_gateways(settings, profile)
     app[GATEWAY] = Gateway(
         settings=settings,
         profile=profile,
         store=store,
-        intake=IntakeService(
-            store, profile, clock, timedelta(seconds=settings.duplicate_window_seconds)
-        ),
+        intake=intake,
         blobs=BlobStore(Path(settings.upload_dir)),
         signer=Signer(_secret(settings)),
         staff=StaffDirectory.from_settings(settings),
         clock=clock,
+        sms=SmsService(store, intake, profile, _sms_limits(settings), clock),
+        sms_webhooks=sms_gateways.webhooks,
     )
+    app[SMS_GATEWAYS] = sms_gateways
     _warn_without_staff(settings)
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.PackageLoader("gateway", "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
     )
-    for module in (public, webform, api, desk, admin, openapi):
+    for module in (public, webform, api, desk, admin, sms, openapi):
         app.add_routes(module.routes)
     app.cleanup_ctx.append(_run_store_and_dispatcher)
     return app
@@ -90,14 +102,44 @@ def _secret(settings: Settings) -> str:
 async def _run_store_and_dispatcher(app: web.Application) -> AsyncIterator[None]:
     gw = app[GATEWAY]
     await gw.store.open()
-    task = None
-    # An intake-only process (dispatch off) lets another process drive the workflow.
-    if gw.settings.dispatch_enabled:
-        dispatcher = Dispatcher(gw.store, gw.profile, gw.clock, gw.settings.dispatch_poll_seconds)
-        task = asyncio.create_task(dispatcher.run(), name="dispatcher")
+    tasks = [asyncio.create_task(loop, name=name) for name, loop in _background(app)]
     yield
-    if task:
+    for task in tasks:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await app[SMS_GATEWAYS].close()
     await gw.store.close()
+
+
+def _background(app: web.Application) -> list[tuple[str, Coroutine[Any, Any, None]]]:
+    """The loops that run beside the routes, each as long as the application."""
+    gw, gateways = app[GATEWAY], app[SMS_GATEWAYS]
+    settings, loops = gw.settings, []
+    # An intake-only process (dispatch off) lets another process drive the workflow and
+    # send SMS: only one process may claim outbox events and outbound SMS.
+    if settings.dispatch_enabled:
+        dispatcher = Dispatcher(gw.store, gw.profile, gw.clock, settings.dispatch_poll_seconds)
+        worker = OutboundSmsWorker(
+            gw.store, gateways.senders, gw.clock, max_attempts=settings.sms_send_max_attempts
+        )
+        loops += [("dispatcher", dispatcher.run()), ("sms-outbound", worker.run())]
+    if gw.sms is not None:
+        timeout = timedelta(seconds=settings.sms_concat_timeout_seconds)
+        expired = ExpiredParts(gw.sms, timeout, gw.clock)
+        # Often enough that a message waits little past its timeout, never a busy loop.
+        every_s = min(30.0, max(1.0, timeout.total_seconds() / 10))
+        loops.append(("sms-parts", every(every_s, expired.run_once, "expired SMS parts")))
+        if gateways.gammu is not None:
+            poller = GammuPoller(gw.sms, GammuInbox(gateways.gammu))
+            loops.append(
+                ("gammu", every(settings.gammu_poll_seconds, poller.run_once, "Gammu inbox"))
+            )
+    return loops
+
+
+def _sms_limits(settings: Settings) -> SmsLimits:
+    return SmsLimits(
+        rate_limit=settings.sms_rate_limit,
+        rate_window=timedelta(seconds=settings.sms_rate_window_seconds),
+        concat_timeout=timedelta(seconds=settings.sms_concat_timeout_seconds),
+    )

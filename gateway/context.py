@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -17,6 +18,9 @@ from gateway.signing import Signer
 from store.base import Store
 from store.blobs import BlobStore
 
+if TYPE_CHECKING:  # the SMS service's replies use the pages' date format, which needs this
+    from gateway.sms.service import SmsService
+
 
 @dataclass
 class Gateway:
@@ -28,6 +32,8 @@ class Gateway:
     signer: Signer
     staff: StaffDirectory
     clock: Callable[[], datetime]
+    sms: SmsService | None = None
+    sms_webhooks: frozenset[str] = frozenset()
 
     @property
     def form_limits(self) -> FormLimits:

@@ -19,6 +19,17 @@ class Channel(StrEnum):
     TELEGRAM = "telegram"
 
 
+class Flag(StrEnum):
+    """Why a complaint needs a person's look before it is treated as an ordinary one."""
+
+    TOO_SHORT = "too_short"
+    """Too short to act on: the citizen was asked for the what, where and when."""
+    INCOMPLETE = "incomplete"
+    """Parts of a long SMS never arrived; the text holds what did, with a marker."""
+    RATE_LIMITED = "rate_limited"
+    """Sent past the per-number limit: stored, not answered, to be reviewed."""
+
+
 class Classification(StrEnum):
     PENGADUAN = "pengaduan"
     ASPIRASI = "aspirasi"
@@ -73,6 +84,7 @@ class Inbound(_Model):
     location: str | None = None
     incident_date: date | None = None
     logged_by: str | None = None
+    flags: tuple[Flag, ...] = ()
 
 
 class ReplyAddress(_Model):
@@ -103,6 +115,7 @@ class ComplaintDraft(_Model):
     attachments: tuple[Attachment, ...]
     received_at: AwareDatetime
     logged_by: str | None
+    flags: tuple[Flag, ...] = ()
     raw: RawPayload | None = Field(default=None, exclude=True)
 
 

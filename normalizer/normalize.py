@@ -52,6 +52,7 @@ def normalize(inbound: Inbound, profile: Profile) -> ComplaintDraft:
         attachments=inbound.attachments,
         received_at=inbound.received_at.astimezone(UTC),
         logged_by=inbound.logged_by,
+        flags=tuple(sorted(set(inbound.flags))),
         raw=inbound.raw,
     )
 

@@ -13,6 +13,7 @@ from enum import StrEnum
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from normalizer.models import Case, Channel, Complaint, ComplaintDraft, TimelineEntry
+from store.sms import SmsStore
 
 
 class StoreError(Exception):
@@ -85,8 +86,9 @@ class InvalidCursor(StoreError):
     """A pagination cursor that this store did not issue for this sort order."""
 
 
-class Store(abc.ABC):
-    """Persistence for complaints, their outbox events and workflow cases."""
+class Store(SmsStore, abc.ABC):
+    """Persistence for complaints, their outbox events and workflow cases, and the SMS
+    channel's own tables (store/sms.py)."""
 
     @abc.abstractmethod
     async def open(self) -> None:

@@ -11,6 +11,7 @@ from normalizer.models import (
     Case,
     Complaint,
     ComplaintDraft,
+    Flag,
     ReplyAddress,
     Reporter,
 )
@@ -27,6 +28,7 @@ COMPLAINT_COLUMNS = (
     "reporter_name", "reporter_phone", "reporter_email", "reply_channel", "reply_address",
     "anonymous", "confidential", "classification", "category", "text", "text_original",
     "location", "incident_date", "attachments", "logged_by", "received_at", "created_at",
+    "flags",
 )  # fmt: skip
 
 CASE_COLUMNS = (
@@ -59,6 +61,7 @@ def complaint_row(
         draft.category, draft.text, draft.text_original, draft.location,
         draft.incident_date.isoformat() if draft.incident_date else None, attachments,
         draft.logged_by, ts(draft.received_at), ts(created_at),
+        " ".join(draft.flags),
     )  # fmt: skip
 
 
@@ -92,6 +95,7 @@ def complaint_from_row(row: Row) -> Complaint:
         received_at=parse_ts(row["received_at"]),
         logged_by=row["logged_by"],
         created_at=parse_ts(row["created_at"]),
+        flags=tuple(Flag(f) for f in row["flags"].split()),
     )
 
 

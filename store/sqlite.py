@@ -41,6 +41,7 @@ from store.rows import (
     parse_ts,
     ts,
 )
+from store.sqlite_sms import SqliteSmsStore
 from store.sqlite_writer import GroupCommitWriter
 
 MIGRATIONS = Path(__file__).parent / "migrations" / "sqlite"
@@ -73,7 +74,7 @@ def sqlite_path(database_url: str) -> Path:
     return Path(database_url.removeprefix(prefix))
 
 
-class SqliteStore(Store):
+class SqliteStore(SqliteSmsStore, Store):
     def __init__(
         self,
         path: Path,
@@ -92,6 +93,7 @@ class SqliteStore(Store):
         self._writer_conn: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._writer: GroupCommitWriter | None = None
+        self._init_sms()
 
     # -- life cycle ---------------------------------------------------------------
 
@@ -328,7 +330,22 @@ class SqliteStore(Store):
         ) as cur:
             rows = await cur.fetchall()
         entries += [TimelineEntry(at=parse_ts(r["at"]), **_without(r, "at")) for r in rows]
-        return entries
+        async with self._read.execute(
+            "SELECT received_at, channel, text FROM complaint_followups WHERE complaint_id = ? "
+            "ORDER BY id",
+            (complaint_id,),
+        ) as cur:
+            followups = await cur.fetchall()
+        entries += [
+            TimelineEntry(
+                at=parse_ts(r["received_at"]),
+                kind="complaint.followup",
+                actor=r["channel"],
+                note=r["text"],
+            )
+            for r in followups
+        ]
+        return sorted(entries, key=lambda entry: entry.at)
 
     async def list_complaints(self, query: ComplaintQuery, now: datetime) -> QueuePage:
         where, params = _filters(query, now)
@@ -415,6 +432,7 @@ class SqliteStore(Store):
         return results
 
     def _committed(self) -> None:
+        self._sms_committed()
         # Only new outbox events wake the dispatcher: waking it on every commit (its own
         # claims and cases included) would have it claim nothing in a busy loop.
         if self._new_events:

@@ -1,0 +1,115 @@
+"""The rules every inbound SMS adapter applies to the fields a gateway hands over.
+
+Whoever knows a webhook's address can post anything to it, so each value is hostile
+until checked: overlong, full of control characters, a number that is no number. One
+rule set for Twilio, Vonage and Kannel means the same SMS is judged the same way
+whichever gateway carried it. Every failure is an `InvalidSms` naming the wire field.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import Final
+
+from channels.sms.models import InvalidSms
+
+MAX_TEXT_CHARS: Final = 1600
+"""Most characters one delivery may carry: Twilio's own ceiling (it reassembles up to 10
+segments); far above one part from Vonage or Kannel, and above what Kannel reassembles
+from the usual few parts."""
+
+MAX_ADDRESS_CHARS: Final = 20
+"""E.164 has at most 15 digits and an alphanumeric sender name at most 11 characters."""
+
+MAX_ID_CHARS: Final = 64
+
+# A phone number (with or without +) or an alphanumeric sender name ("TELKOMSEL",
+# "INFO BMKG"): letters and digits, inner spaces, dots and hyphens, nothing else.
+_ADDRESS: Final = re.compile(r"\+?[0-9A-Za-z](?:[0-9A-Za-z .-]*[0-9A-Za-z])?", re.ASCII)
+_ID: Final = re.compile(r"[0-9A-Za-z][0-9A-Za-z._:-]*", re.ASCII)
+_DIGITS: Final = re.compile(r"[0-9]{1,6}", re.ASCII)
+# Line breaks and tabs are text; GSM's extension table also maps ESC 0x0A to form feed.
+_TEXT_CONTROLS: Final = frozenset("\t\n\r\f")
+
+
+class Fields:
+    """A request's fields by name. One that arrives twice is refused rather than guessed
+    at: which of the two copies would the gateway have meant?"""
+
+    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
+        self._values: dict[str, list[str]] = {}
+        for name, value in pairs:
+            self._values.setdefault(name, []).append(value)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._values
+
+    def get(self, name: str) -> str | None:
+        values = self._values.get(name)
+        if values is None:
+            return None
+        if len(values) > 1:
+            raise InvalidSms(name, "given more than once")
+        return values[0]
+
+
+def require(field: str, value: str | None) -> str:
+    """The value of a field the delivery cannot do without."""
+    if value is None or not value.strip():
+        raise InvalidSms(field, "missing")
+    return value
+
+
+def address(field: str, value: str | None) -> str:
+    """A sender or recipient: a phone number or a sender name, as the gateway gave it."""
+    value = require(field, value)
+    if len(value) > MAX_ADDRESS_CHARS:
+        raise InvalidSms(field, f"longer than {MAX_ADDRESS_CHARS} characters")
+    if not _ADDRESS.fullmatch(value):
+        raise InvalidSms(field, "not a phone number or sender name")
+    return value
+
+
+def optional_address(field: str, value: str | None) -> str | None:
+    """A recipient the gateway may leave out (or blank): None, else a checked address."""
+    return address(field, value) if value else None
+
+
+def identifier(field: str, value: str | None) -> str:
+    """A gateway's message id: it becomes our idempotency key, so it stays plain ASCII."""
+    value = require(field, value)
+    if len(value) > MAX_ID_CHARS:
+        raise InvalidSms(field, f"longer than {MAX_ID_CHARS} characters")
+    if not _ID.fullmatch(value):
+        raise InvalidSms(field, "not a message id (letters, digits, '.', '_', ':', '-')")
+    return value
+
+
+def text(field: str, value: str, *, may_be_empty: bool = False) -> str:
+    """The message text, kept as sent (the normaliser tidies it), within our limit.
+
+    Other control characters and lone surrogates are refused rather than dropped: no
+    phone sends them, and PostgreSQL cannot even store a NUL in the original text."""
+    if len(value) > MAX_TEXT_CHARS:
+        raise InvalidSms(field, f"longer than {MAX_TEXT_CHARS} characters")
+    if not value.strip() and not may_be_empty:
+        raise InvalidSms(field, "empty message")
+    if any(_forbidden(char) for char in value):
+        raise InvalidSms(field, "contains control characters or invalid Unicode")
+    return value
+
+
+def _forbidden(char: str) -> bool:
+    category = unicodedata.category(char)
+    return (category == "Cc" and char not in _TEXT_CONTROLS) or category == "Cs"
+
+
+def integer(field: str, value: str | None, low: int, high: int) -> int:
+    """A small count or index. ASCII digits only: int() would also take '+5', ' 5',
+    '5_0' and other scripts' digits, none of which a gateway sends."""
+    value = require(field, value)
+    if not _DIGITS.fullmatch(value) or not low <= int(value) <= high:
+        raise InvalidSms(field, f"not a whole number from {low} to {high}")
+    return int(value)

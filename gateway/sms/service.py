@@ -1,0 +1,328 @@
+"""SMS to 1708, whichever gateway carried it: put long messages together, read the first
+word, file or answer, and give the reply once.
+
+Every step is idempotent on the gateway's message id, so a delivery retried after a
+crash (Vonage retries for a day, Gammu's row stays unprocessed) gets the same complaint
+and the same reply, and nothing is acknowledged before it is committed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from channels.sms.models import InvalidSms, SmsMessage
+from config.profile import Profile
+from gateway.intake import IntakeService
+from gateway.sms.replies import SmsReplies
+from normalizer.commands import Command, Intent, parse_command
+from normalizer.models import Channel, Complaint, Flag, Inbound, RawPayload, Reporter
+from normalizer.phone import InvalidPhone, normalize_phone
+from normalizer.text import clean_text
+from store.base import Store
+from store.sms import OutboundSms, PartGroup, PartKey, ReplyVia, SmsRecord, StoredPart
+
+log = logging.getLogger(__name__)
+
+# These gateways send our HTTP answer as the reply SMS (TwiML, Kannel's text/plain body);
+# the others get it through their sender (Vonage's API, Gammu's outbox).
+INLINE_GATEWAYS = frozenset({"twilio", "kannel"})
+EMPTY_TEXT = "(pesan tanpa teks)"
+
+
+@dataclass(frozen=True)
+class SmsLimits:
+    rate_limit: int
+    """SMS from one number within `rate_window` that still get a reply; 0 is no limit."""
+    rate_window: timedelta
+    concat_timeout: timedelta
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    intent: Intent
+    reply: str | None
+    complaint_id: str | None = None
+    flags: tuple[Flag, ...] = ()
+
+
+class SmsService:
+    def __init__(
+        self,
+        store: Store,
+        intake: IntakeService,
+        profile: Profile,
+        limits: SmsLimits,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.store = store
+        self._intake = intake
+        self._profile = profile
+        self._limits = limits
+        self._clock = clock
+        self._replies = SmsReplies(profile)
+
+    async def receive(self, message: SmsMessage) -> str | None:
+        """Take one delivery; returns the reply to give in the HTTP answer (inline gateways
+        only: the others get theirs queued), or None for no reply."""
+        sender = sender_e164(message.sender)
+        inline = message.gateway in INLINE_GATEWAYS
+        if message.part is None:
+            message_id = message.message_id or uuid.uuid4().hex
+            return await self._take(message, sender, message_id, inline=inline)
+        key = PartKey(
+            gateway=message.gateway,
+            sender=sender,
+            reference=message.part.reference,
+            total=message.part.total,
+        )
+        part = StoredPart(
+            seq=message.part.seq,
+            message_id=message.message_id,
+            text=message.text,
+            received_at=message.received_at,
+            raw=message.raw,
+        )
+        group = await self.store.add_sms_part(key, part)
+        if not group.complete:
+            return None
+        return await self.take_group(group, inline=inline)
+
+    async def take_group(self, group: PartGroup, *, inline: bool) -> str | None:
+        """Take in a long message: whole, or (once it has waited long enough) with what
+        arrived and a marker where parts are missing. `inline`: the reply is given in the
+        answer to a delivery rather than queued for the gateway's sender."""
+        message_id = f"concat-{group.id}"
+        if await self.store.is_part_group_closed(group.id):
+            prior = await self.store.get_sms_record(group.key.gateway, message_id)
+            return _inline(prior) if prior else None
+        text, flags = self._joined(group)
+        message = SmsMessage(
+            gateway=group.key.gateway,
+            message_id=message_id,
+            sender=group.key.sender,
+            text=text,
+            received_at=group.first_received_at,
+            raw=_parts_payload(group),
+        )
+        reply = await self._take(message, group.key.sender, message_id, flags, inline=inline)
+        await self.store.close_part_group(group.id, self._clock())
+        return reply
+
+    def _joined(self, group: PartGroup) -> tuple[str, tuple[Flag, ...]]:
+        # Parts are cut at arbitrary septets, mid-word: they join with nothing between.
+        text = "".join(part.text for part in group.parts)
+        if group.complete:
+            return text, ()
+        marker = self._replies.incomplete_marker(group.missing, group.key.total)
+        return f"{text}\n{marker}", (Flag.INCOMPLETE,)
+
+    async def _take(
+        self,
+        message: SmsMessage,
+        sender: str,
+        message_id: str,
+        flags: tuple[Flag, ...] = (),
+        *,
+        inline: bool,
+    ) -> str | None:
+        gateway = message.gateway
+        prior = await self.store.get_sms_record(gateway, message_id)
+        if prior is not None:
+            return _inline(prior)
+        flooded = await self._flooded(sender, message.received_at)
+        flags += (Flag.RATE_LIMITED,) if flooded else ()
+        command = parse_command(message.text, self._profile.sms.min_complaint_chars)
+        outcome = await self._act(command, message, sender, f"{gateway}:{message_id}", flags)
+        reply = None if flooded else outcome.reply
+        via = None if reply is None else ReplyVia.HTTP if inline else ReplyVia.SENDER
+        record = SmsRecord(
+            gateway=gateway,
+            message_id=message_id,
+            sender=sender,
+            received_at=message.received_at,
+            intent=outcome.intent.value,
+            complaint_id=outcome.complaint_id,
+            flags=tuple(sorted(set(outcome.flags))),
+            reply=reply,
+            reply_via=via,
+        )
+        queued = self._reply(record) if via is ReplyVia.SENDER else None
+        stored = await self.store.record_sms(record, queued)
+        if flooded:
+            log.warning("SMS over the rate limit from a sender: stored, flagged, not answered")
+        return _inline(stored)
+
+    async def _flooded(self, sender: str, received_at: datetime) -> bool:
+        limit = self._limits.rate_limit
+        if not limit:
+            return False
+        since = received_at - self._limits.rate_window
+        return await self.store.count_sms_since(sender, since) >= limit
+
+    async def _act(
+        self,
+        command: Command,
+        message: SmsMessage,
+        sender: str,
+        external_id: str,
+        flags: tuple[Flag, ...],
+    ) -> _Outcome:
+        if command.intent is Intent.HELP:
+            return _Outcome(Intent.HELP, self._replies.help(), flags=flags)
+        if command.intent is Intent.STATUS:
+            return await self._status(command, sender, flags)
+        if command.intent is Intent.FOLLOW_UP:
+            outcome = await self._follow_up(command, message, sender, external_id, flags)
+            if outcome is not None:
+                return outcome
+            # `<ID> text` where the ID is not one of this sender's: just a complaint that
+            # happens to begin with a word shaped like an ID.
+            command = Command(intent=Intent.COMPLAINT, text=message.text, keyword=False)
+        return await self._complaint(command, message, sender, external_id, flags)
+
+    async def _complaint(
+        self,
+        command: Command,
+        message: SmsMessage,
+        sender: str,
+        external_id: str,
+        flags: tuple[Flag, ...],
+    ) -> _Outcome:
+        text = clean_text(command.text) or EMPTY_TEXT
+        too_short = text == EMPTY_TEXT or len(text) < self._profile.sms.min_complaint_chars
+        flags += (Flag.TOO_SHORT,) if too_short else ()
+        inbound = Inbound(
+            channel=Channel.SMS,
+            external_id=external_id,
+            sender=sender,
+            text=text,
+            received_at=message.received_at,
+            raw=message.raw,
+            reporter=Reporter(phone=sender),
+            flags=flags,
+        )
+        result = await self._intake.submit(inbound)
+        complaint = result.complaint
+        return _Outcome(
+            Intent.COMPLAINT,
+            self._replies.ack(complaint, Flag.TOO_SHORT in complaint.flags),
+            complaint.id,
+            flags,
+        )
+
+    async def _status(self, command: Command, sender: str, flags: tuple[Flag, ...]) -> _Outcome:
+        if command.tracking_id is None:
+            return _Outcome(Intent.STATUS, self._replies.bad_id(command), flags=flags)
+        complaint = await self._owned(command.tracking_id, sender)
+        if complaint is None:
+            return _Outcome(
+                Intent.STATUS, self._replies.not_found(command.tracking_id), None, flags
+            )
+        case = await self.store.get_case(complaint.id)
+        return _Outcome(Intent.STATUS, self._replies.status(complaint, case), complaint.id, flags)
+
+    async def _follow_up(
+        self,
+        command: Command,
+        message: SmsMessage,
+        sender: str,
+        external_id: str,
+        flags: tuple[Flag, ...],
+    ) -> _Outcome | None:
+        if command.tracking_id is None:
+            return _Outcome(Intent.FOLLOW_UP, self._replies.bad_id(command), flags=flags)
+        complaint = await self._owned(command.tracking_id, sender)
+        if complaint is None:
+            if not command.keyword:
+                return None
+            reply = self._replies.not_found(command.tracking_id)
+            return _Outcome(Intent.FOLLOW_UP, reply, flags=flags)
+        text = clean_text(command.text)
+        if not text:
+            return _Outcome(Intent.FOLLOW_UP, self._replies.help(), complaint.id, flags)
+        await self.store.add_followup(
+            complaint.id, Channel.SMS, external_id, text, message.received_at
+        )
+        return _Outcome(
+            Intent.FOLLOW_UP, self._replies.followup_added(complaint), complaint.id, flags
+        )
+
+    async def _owned(self, tracking_id: str, sender: str) -> Complaint | None:
+        """The complaint, if this number filed it (or gave it as the contact): a status is
+        nobody else's business, so another number hears "not found" as for a wrong ID."""
+        complaint = await self.store.get_complaint(tracking_id)
+        if complaint is None:
+            return None
+        numbers = {complaint.reporter.phone}
+        if complaint.reply_to and complaint.reply_to.channel is Channel.SMS:
+            numbers.add(complaint.reply_to.address)
+        return complaint if sender in numbers else None
+
+    def _reply(self, record: SmsRecord) -> OutboundSms:
+        now = self._clock()
+        assert record.reply is not None
+        return OutboundSms(
+            id=f"reply-{record.gateway}-{record.message_id}",
+            gateway=record.gateway,
+            recipient=record.sender,
+            text=record.reply,
+            purpose="reply",
+            complaint_id=record.complaint_id,
+            next_attempt_at=now,
+            created_at=now,
+        )
+
+    async def notify(self, complaint: Complaint, text: str, purpose: str) -> bool:
+        """Queue an SMS to the citizen about their complaint (a new status, the agency's
+        answer) through the gateway their SMS came in by; False if it cannot go by SMS."""
+        if complaint.reply_to is None or complaint.reply_to.channel is not Channel.SMS:
+            return False
+        gateway = await self.store.sms_gateway_of(complaint.id)
+        if gateway is None:
+            return False
+        now = self._clock()
+        message = OutboundSms(
+            id=f"{purpose}-{complaint.id}-{uuid.uuid4().hex[:8]}",
+            gateway=gateway,
+            recipient=complaint.reply_to.address,
+            text=text,
+            purpose=purpose,
+            complaint_id=complaint.id,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        return await self.store.enqueue_sms(message)
+
+
+def sender_e164(raw: str) -> str:
+    """The sender as E.164 (or a short code's digits): the one form the store compares."""
+    try:
+        return normalize_phone(raw)
+    except InvalidPhone as exc:
+        raise InvalidSms("sender", f"not a phone number: {exc}") from None
+
+
+def _inline(record: SmsRecord) -> str | None:
+    """The reply to put in the HTTP answer: a queued one is sent by the sender, never twice."""
+    return record.reply if record.reply_via is ReplyVia.HTTP else None
+
+
+def _parts_payload(group: PartGroup) -> RawPayload:
+    """Every part as it arrived, kept together for whoever needs to look at the wire."""
+    parts = [
+        {
+            "seq": p.seq,
+            "message_id": p.message_id,
+            "content_type": p.raw.content_type,
+            "body_base64": base64.b64encode(p.raw.body).decode(),
+        }
+        for p in group.parts
+    ]
+    body = {"gateway": group.key.gateway, "total": group.key.total, "parts": parts}
+    return RawPayload(content_type="application/json", body=json.dumps(body).encode())

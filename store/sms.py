@@ -1,0 +1,183 @@
+"""What the SMS channel keeps: parts of long messages, every message taken in, replies to send.
+
+The SMS service (gateway/sms/) depends on `SmsStore` only; the SQLite backend
+implements it in store/sqlite_sms.py.
+"""
+
+from __future__ import annotations
+
+import abc
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from normalizer.models import Channel, Flag, RawPayload
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class PartKey(_Model):
+    """Which long message a part belongs to: parts of other senders or gateways never mix."""
+
+    gateway: str
+    sender: str
+    reference: int
+    total: int = Field(ge=2)
+
+
+class StoredPart(_Model):
+    seq: int = Field(ge=1)
+    message_id: str | None
+    text: str
+    received_at: AwareDatetime
+    raw: RawPayload
+
+
+class PartGroup(_Model):
+    id: str
+    key: PartKey
+    first_received_at: AwareDatetime
+    parts: tuple[StoredPart, ...]
+    """In order of `seq`, each seq once."""
+
+    @property
+    def missing(self) -> list[int]:
+        have = {p.seq for p in self.parts}
+        return [seq for seq in range(1, self.key.total + 1) if seq not in have]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+class ReplyVia(StrEnum):
+    HTTP = "http"
+    """In the answer to the gateway's request (TwiML, Kannel's text/plain)."""
+    SENDER = "sender"
+    """Queued in the outbound SMS table, for the gateway's sender."""
+
+
+class SmsRecord(_Model):
+    """One SMS taken in (a long one counts once) and the reply it got."""
+
+    gateway: str
+    message_id: str
+    sender: str
+    received_at: AwareDatetime
+    intent: str
+    complaint_id: str | None = None
+    flags: tuple[Flag, ...] = ()
+    reply: str | None = None
+    reply_via: ReplyVia | None = None
+
+
+class OutboundState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    """Was being sent when the process stopped: it may or may not have gone out."""
+
+
+class OutboundSms(_Model):
+    id: str
+    gateway: str
+    recipient: str
+    text: str
+    purpose: str = Field(description="reply (to an SMS) or notification (status, answer)")
+    complaint_id: str | None = None
+    state: OutboundState = OutboundState.PENDING
+    attempts: int = 0
+    next_attempt_at: AwareDatetime
+    created_at: AwareDatetime
+    provider_id: str | None = None
+    last_error: str | None = None
+
+
+class SmsStore(abc.ABC):
+    """Persistence of the SMS channel; every write is committed before it returns."""
+
+    @abc.abstractmethod
+    async def add_sms_part(self, key: PartKey, part: StoredPart) -> PartGroup:
+        """Keep a part durably in its open group (opened by the first part) and return the
+        group as it now stands. A part seen before (same gateway message id, or the same
+        seq in the open group) changes nothing. A part whose message id belongs to a closed
+        group returns that closed group, so a late repeat never starts a new message."""
+
+    @abc.abstractmethod
+    async def expired_part_groups(self, opened_before: datetime, limit: int) -> list[PartGroup]:
+        """Open groups whose first part came before `opened_before`, oldest first."""
+
+    @abc.abstractmethod
+    async def close_part_group(self, group_id: str, now: datetime) -> None:
+        """The group's message has been taken in: it no longer waits, and its parts stay
+        to recognise repeats."""
+
+    @abc.abstractmethod
+    async def is_part_group_closed(self, group_id: str) -> bool: ...
+
+    @abc.abstractmethod
+    async def get_sms_record(self, gateway: str, message_id: str) -> SmsRecord | None: ...
+
+    @abc.abstractmethod
+    async def count_sms_since(self, sender: str, since: datetime) -> int:
+        """SMS taken in from `sender` (E.164) received at or after `since`."""
+
+    @abc.abstractmethod
+    async def record_sms(self, record: SmsRecord, reply: OutboundSms | None) -> SmsRecord:
+        """Keep the record and queue its reply, in one transaction. If a record with the
+        same (gateway, message id) exists, nothing is written and that record is returned."""
+
+    @abc.abstractmethod
+    async def sms_gateway_of(self, complaint_id: str) -> str | None:
+        """The gateway the complaint's SMS came through, to answer on the same one."""
+
+    @abc.abstractmethod
+    async def add_followup(
+        self,
+        complaint_id: str,
+        channel: Channel,
+        external_id: str,
+        text: str,
+        received_at: datetime,
+    ) -> bool:
+        """Append the citizen's further words to a complaint; False if this (channel,
+        external id) was appended before."""
+
+    @abc.abstractmethod
+    async def enqueue_sms(self, message: OutboundSms) -> bool:
+        """Queue an SMS to send; False (and nothing written) if its id is queued already."""
+
+    @abc.abstractmethod
+    async def claim_outbound_sms(self, now: datetime, limit: int) -> list[OutboundSms]:
+        """Due pending SMS, oldest first, marked `sending` (committed) with one more attempt."""
+
+    @abc.abstractmethod
+    async def finish_outbound_sms(
+        self,
+        message_id: str,
+        state: OutboundState,
+        now: datetime,
+        *,
+        provider_id: str | None = None,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+    ) -> None:
+        """Record the attempt: `sent`, `failed`, or `pending` again from `retry_at`."""
+
+    @abc.abstractmethod
+    async def abandon_unconfirmed_sms(self, now: datetime) -> int:
+        """At start-up: SMS left `sending` by a stopped process become `unknown` and are not
+        sent again (at most once); returns how many."""
+
+    @abc.abstractmethod
+    async def outbound_sms(self, complaint_id: str | None = None) -> list[OutboundSms]:
+        """Queued and sent SMS, oldest first; only those of one complaint if given."""
+
+    @abc.abstractmethod
+    async def wait_for_outbound(self, max_wait: float) -> None:
+        """Return when an SMS may have been queued, or after `max_wait` seconds."""

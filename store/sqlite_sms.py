@@ -1,0 +1,380 @@
+"""The SMS channel's tables in the embedded SQLite store (migration 0003)."""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from normalizer.models import Channel, Flag, RawPayload
+from store.rows import Row, parse_ts, ts
+from store.sms import (
+    OutboundSms,
+    OutboundState,
+    PartGroup,
+    PartKey,
+    ReplyVia,
+    SmsRecord,
+    SmsStore,
+    StoredPart,
+)
+from store.sqlite_writer import GroupCommitWriter
+
+_OUTBOUND_COLUMNS = (
+    "id", "gateway", "recipient", "text", "purpose", "complaint_id", "state", "attempts",
+    "next_attempt_at", "created_at", "updated_at", "provider_id", "last_error",
+)  # fmt: skip
+_INSERT_OUTBOUND = (
+    f"INSERT INTO sms_outbound ({', '.join(_OUTBOUND_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_OUTBOUND_COLUMNS))}) ON CONFLICT (id) DO NOTHING"
+)
+
+
+class SqliteSmsStore(SmsStore):
+    """Mixed into SqliteStore, which provides the connections and the writer."""
+
+    @property
+    @abc.abstractmethod
+    def _read(self) -> aiosqlite.Connection: ...
+
+    @property
+    @abc.abstractmethod
+    def _write(self) -> GroupCommitWriter: ...
+
+    def _init_sms(self) -> None:
+        self._outbound_event = asyncio.Event()
+        self._new_outbound = False  # set by a write that queued SMS, until it commits
+
+    def _sms_committed(self) -> None:
+        if self._new_outbound:
+            self._new_outbound = False
+            self._outbound_event.set()
+
+    # -- parts of long messages -----------------------------------------------------
+
+    async def add_sms_part(self, key: PartKey, part: StoredPart) -> PartGroup:
+        group_id: str = await self._write.submit(self._add_part_batch, (key, part))
+        group = await self._part_group(group_id)
+        assert group is not None
+        return group
+
+    async def _add_part_batch(
+        self, conn: aiosqlite.Connection, items: Sequence[tuple[PartKey, StoredPart]]
+    ) -> list[Any]:
+        # One by one: a later part of this batch must see the group an earlier one opened.
+        return [await _add_part(conn, key, part) for key, part in items]
+
+    async def _part_group(self, group_id: str) -> PartGroup | None:
+        async with self._read.execute(
+            "SELECT * FROM sms_part_groups WHERE id = ?", (group_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        async with self._read.execute(
+            "SELECT * FROM sms_parts WHERE group_id = ? ORDER BY seq", (group_id,)
+        ) as cur:
+            parts = list(await cur.fetchall())
+        return _group(row, parts)
+
+    async def expired_part_groups(self, opened_before: datetime, limit: int) -> list[PartGroup]:
+        async with self._read.execute(
+            "SELECT id FROM sms_part_groups WHERE closed_at IS NULL AND first_received_at < ? "
+            "ORDER BY first_received_at LIMIT ?",
+            (ts(opened_before), limit),
+        ) as cur:
+            ids = [row["id"] for row in await cur.fetchall()]
+        groups = [await self._part_group(group_id) for group_id in ids]
+        return [g for g in groups if g is not None]
+
+    async def close_part_group(self, group_id: str, now: datetime) -> None:
+        async def close(conn: aiosqlite.Connection, items: Sequence[str]) -> list[Any]:
+            await conn.executemany(
+                "UPDATE sms_part_groups SET closed_at = ? WHERE id = ? AND closed_at IS NULL",
+                [(ts(now), item) for item in items],
+            )
+            return [None] * len(items)
+
+        await self._write.submit(close, group_id)
+
+    async def is_part_group_closed(self, group_id: str) -> bool:
+        async with self._read.execute(
+            "SELECT closed_at FROM sms_part_groups WHERE id = ?", (group_id,)
+        ) as cur:
+            row = await cur.fetchone()
+        return row is not None and row["closed_at"] is not None
+
+    # -- messages taken in ----------------------------------------------------------
+
+    async def get_sms_record(self, gateway: str, message_id: str) -> SmsRecord | None:
+        async with self._read.execute(
+            "SELECT * FROM sms_messages WHERE gateway = ? AND message_id = ?",
+            (gateway, message_id),
+        ) as cur:
+            row = await cur.fetchone()
+        return _record(row) if row else None
+
+    async def count_sms_since(self, sender: str, since: datetime) -> int:
+        async with self._read.execute(
+            "SELECT count(*) FROM sms_messages WHERE sender = ? AND received_at >= ?",
+            (sender, ts(since)),
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def record_sms(self, record: SmsRecord, reply: OutboundSms | None) -> SmsRecord:
+        stored: SmsRecord = await self._write.submit(self._record_batch, (record, reply))
+        return stored
+
+    async def _record_batch(
+        self,
+        conn: aiosqlite.Connection,
+        items: Sequence[tuple[SmsRecord, OutboundSms | None]],
+    ) -> list[Any]:
+        results: list[Any] = []
+        for record, reply in items:
+            async with conn.execute(
+                "SELECT * FROM sms_messages WHERE gateway = ? AND message_id = ?",
+                (record.gateway, record.message_id),
+            ) as cur:
+                existing = await cur.fetchone()
+            if existing is not None:
+                results.append(_record(existing))
+                continue
+            await conn.execute(
+                "INSERT INTO sms_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.gateway, record.message_id, record.sender, ts(record.received_at),
+                    record.intent, record.complaint_id, " ".join(record.flags), record.reply,
+                    record.reply_via.value if record.reply_via else None,
+                ),
+            )  # fmt: skip
+            if reply is not None:
+                await conn.execute(_INSERT_OUTBOUND, _outbound_row(reply))
+                self._new_outbound = True
+            results.append(record)
+        return results
+
+    async def sms_gateway_of(self, complaint_id: str) -> str | None:
+        async with self._read.execute(
+            "SELECT gateway FROM sms_messages WHERE complaint_id = ? ORDER BY received_at LIMIT 1",
+            (complaint_id,),
+        ) as cur:
+            row = await cur.fetchone()
+        return str(row["gateway"]) if row else None
+
+    async def add_followup(
+        self,
+        complaint_id: str,
+        channel: Channel,
+        external_id: str,
+        text: str,
+        received_at: datetime,
+    ) -> bool:
+        async def add(conn: aiosqlite.Connection, items: Sequence[tuple[Any, ...]]) -> list[Any]:
+            results = []
+            for item in items:
+                cur = await conn.execute(
+                    "INSERT INTO complaint_followups "
+                    "(complaint_id, channel, external_id, text, received_at) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, external_id) DO NOTHING",
+                    item,
+                )
+                results.append(cur.rowcount == 1)
+            return results
+
+        row = (complaint_id, channel.value, external_id, text, ts(received_at))
+        added: bool = await self._write.submit(add, row)
+        return added
+
+    # -- SMS to send ----------------------------------------------------------------
+
+    async def enqueue_sms(self, message: OutboundSms) -> bool:
+        async def enqueue(conn: aiosqlite.Connection, items: Sequence[OutboundSms]) -> list[Any]:
+            results = []
+            for item in items:
+                cur = await conn.execute(_INSERT_OUTBOUND, _outbound_row(item))
+                results.append(cur.rowcount == 1)
+            self._new_outbound = self._new_outbound or any(results)
+            return results
+
+        queued: bool = await self._write.submit(enqueue, message)
+        return queued
+
+    async def claim_outbound_sms(self, now: datetime, limit: int) -> list[OutboundSms]:
+        async def claim(conn: aiosqlite.Connection, _: Sequence[None]) -> list[Any]:
+            async with conn.execute(
+                "SELECT * FROM sms_outbound WHERE state = 'pending' AND next_attempt_at <= ? "
+                "ORDER BY next_attempt_at, created_at LIMIT ?",
+                (ts(now), limit),
+            ) as cur:
+                rows = await cur.fetchall()
+            await conn.executemany(
+                "UPDATE sms_outbound SET state = 'sending', attempts = attempts + 1, "
+                "updated_at = ? WHERE id = ?",
+                [(ts(now), row["id"]) for row in rows],
+            )
+            claimed = [
+                _outbound(row).model_copy(
+                    update={"state": OutboundState.SENDING, "attempts": row["attempts"] + 1}
+                )
+                for row in rows
+            ]
+            return [claimed]
+
+        claimed: list[OutboundSms] = await self._write.submit(claim, None)
+        return claimed
+
+    async def finish_outbound_sms(
+        self,
+        message_id: str,
+        state: OutboundState,
+        now: datetime,
+        *,
+        provider_id: str | None = None,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+    ) -> None:
+        async def finish(conn: aiosqlite.Connection, items: Sequence[tuple[Any, ...]]) -> list[Any]:
+            await conn.executemany(
+                "UPDATE sms_outbound SET state = ?, provider_id = COALESCE(?, provider_id), "
+                "last_error = ?, next_attempt_at = COALESCE(?, next_attempt_at), "
+                "updated_at = ? WHERE id = ?",
+                items,
+            )
+            return [None] * len(items)
+
+        retry = ts(retry_at) if retry_at else None
+        await self._write.submit(
+            finish, (state.value, provider_id, error, retry, ts(now), message_id)
+        )
+
+    async def abandon_unconfirmed_sms(self, now: datetime) -> int:
+        async def abandon(conn: aiosqlite.Connection, _: Sequence[None]) -> list[Any]:
+            cur = await conn.execute(
+                "UPDATE sms_outbound SET state = 'unknown', updated_at = ?, "
+                "last_error = 'the gateway stopped while sending; not sent again' "
+                "WHERE state = 'sending'",
+                (ts(now),),
+            )
+            return [cur.rowcount]
+
+        count: int = await self._write.submit(abandon, None)
+        return count
+
+    async def outbound_sms(self, complaint_id: str | None = None) -> list[OutboundSms]:
+        where, params = ("WHERE complaint_id = ?", (complaint_id,)) if complaint_id else ("", ())
+        async with self._read.execute(
+            f"SELECT * FROM sms_outbound {where} ORDER BY created_at, id", params
+        ) as cur:
+            return [_outbound(row) for row in await cur.fetchall()]
+
+    async def wait_for_outbound(self, max_wait: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._outbound_event.wait(), max_wait)
+        self._outbound_event.clear()
+
+
+async def _add_part(conn: aiosqlite.Connection, key: PartKey, part: StoredPart) -> str:
+    """The id of the group the part now belongs to (inserting it unless seen before)."""
+    if part.message_id is not None:
+        async with conn.execute(
+            "SELECT group_id FROM sms_parts WHERE gateway = ? AND message_id = ?",
+            (key.gateway, part.message_id),
+        ) as cur:
+            seen = await cur.fetchone()
+        if seen is not None:
+            return str(seen["group_id"])
+    async with conn.execute(
+        "SELECT id FROM sms_part_groups WHERE gateway = ? AND sender = ? AND reference = ? "
+        "AND total = ? AND closed_at IS NULL",
+        (key.gateway, key.sender, key.reference, key.total),
+    ) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        group_id = uuid.uuid4().hex
+        await conn.execute(
+            "INSERT INTO sms_part_groups (id, gateway, sender, reference, total, "
+            "first_received_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (group_id, key.gateway, key.sender, key.reference, key.total, ts(part.received_at)),
+        )
+    else:
+        group_id = row["id"]
+    await conn.execute(
+        "INSERT INTO sms_parts VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (group_id, seq) DO NOTHING",
+        (
+            group_id, part.seq, key.gateway, part.message_id, part.text,
+            ts(part.received_at), part.raw.content_type, part.raw.body,
+        ),
+    )  # fmt: skip
+    return group_id
+
+
+def _group(row: Row, parts: list[aiosqlite.Row]) -> PartGroup:
+    return PartGroup(
+        id=row["id"],
+        key=PartKey(
+            gateway=row["gateway"],
+            sender=row["sender"],
+            reference=row["reference"],
+            total=row["total"],
+        ),
+        first_received_at=parse_ts(row["first_received_at"]),
+        parts=tuple(
+            StoredPart(
+                seq=p["seq"],
+                message_id=p["message_id"],
+                text=p["text"],
+                received_at=parse_ts(p["received_at"]),
+                raw=RawPayload(content_type=p["content_type"], body=p["body"]),
+            )
+            for p in parts
+        ),
+    )
+
+
+def _record(row: Row) -> SmsRecord:
+    return SmsRecord(
+        gateway=row["gateway"],
+        message_id=row["message_id"],
+        sender=row["sender"],
+        received_at=parse_ts(row["received_at"]),
+        intent=row["intent"],
+        complaint_id=row["complaint_id"],
+        flags=tuple(Flag(f) for f in row["flags"].split()),
+        reply=row["reply"],
+        reply_via=ReplyVia(row["reply_via"]) if row["reply_via"] else None,
+    )
+
+
+def _outbound_row(message: OutboundSms) -> tuple[Any, ...]:
+    return (
+        message.id, message.gateway, message.recipient, message.text, message.purpose,
+        message.complaint_id, message.state.value, message.attempts,
+        ts(message.next_attempt_at), ts(message.created_at), ts(message.created_at),
+        message.provider_id, message.last_error,
+    )  # fmt: skip
+
+
+def _outbound(row: Row) -> OutboundSms:
+    return OutboundSms(
+        id=row["id"],
+        gateway=row["gateway"],
+        recipient=row["recipient"],
+        text=row["text"],
+        purpose=row["purpose"],
+        complaint_id=row["complaint_id"],
+        state=OutboundState(row["state"]),
+        attempts=row["attempts"],
+        next_attempt_at=parse_ts(row["next_attempt_at"]),
+        created_at=parse_ts(row["created_at"]),
+        provider_id=row["provider_id"],
+        last_error=row["last_error"],
+    )

@@ -1,0 +1,133 @@
+"""Driving the SMS webhooks as the gateways do: signed Twilio forms, Vonage deliveries,
+Kannel's get-url; and reading what the SMS channel stored."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import uuid
+from typing import Any
+from urllib.parse import quote_from_bytes, urlencode
+
+from twilio.request_validator import RequestValidator
+
+from tests.conftest import Running
+
+TWILIO_SID = "AC" + "0" * 31 + "1"
+TWILIO_TOKEN = "twilio-auth-token-for-tests"
+PUBLIC = "https://lapor.ketapangkab.go.id"
+KANNEL_SECRET = "kannel-shared-secret"
+VONAGE_KEY, VONAGE_SECRET = "abcd1234", "vonage-api-secret"
+CITIZEN = "+6281234567890"
+NEIGHBOUR = "+6285712345678"
+TEXT = "Jalan rusak di depan Pasar Delta Pawan, lubang besar, dua motor jatuh minggu ini."
+
+SMS_SETTINGS: dict[str, Any] = {
+    "public_base_url": PUBLIC,
+    "twilio_auth_token": TWILIO_TOKEN,
+    "kannel_secret": KANNEL_SECRET,
+    "vonage_api_key": VONAGE_KEY,
+}
+
+
+async def twilio_sms(
+    running: Running,
+    body: str,
+    *,
+    sender: str = CITIZEN,
+    sid: str | None = None,
+    signature: str | None = None,
+) -> tuple[int, str]:
+    """POST a Twilio SMS webhook signed as Twilio signs it (its own validator computes it)."""
+    params = {
+        "ToCountry": "ID",
+        "SmsMessageSid": sid or "SM" + uuid.uuid4().hex,
+        "NumMedia": "0",
+        "SmsSid": sid or "",
+        "FromCountry": "ID",
+        "Body": body,
+        "To": "1708",
+        "NumSegments": "1",
+        "MessageSid": sid or "",
+        "AccountSid": TWILIO_SID,
+        "From": sender,
+        "ApiVersion": "2010-04-01",
+    }
+    params["MessageSid"] = params["SmsSid"] = params["SmsMessageSid"]
+    url = PUBLIC + "/webhooks/sms/twilio"
+    signed = RequestValidator(TWILIO_TOKEN).compute_signature(url, params)
+    headers = {
+        "X-Twilio-Signature": signature if signature is not None else signed,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    async with running.http.post(
+        "/webhooks/sms/twilio", data=urlencode(params), headers=headers
+    ) as response:
+        return response.status, await response.text()
+
+
+def twiml_text(twiml: str) -> str | None:
+    """The reply SMS in a TwiML answer; None for an empty <Response/>."""
+    if "<Message>" not in twiml:
+        return None
+    inner = twiml.split("<Message>", 1)[1].split("</Message>", 1)[0]
+    return inner.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+async def kannel_sms(
+    running: Running,
+    text: bytes,
+    *,
+    sender: str = "081234567890",
+    message_id: str | None = None,
+    coding: int = 0,
+    charset: str = "UTF-8",
+    udh: bytes = b"",
+    secret: str = KANNEL_SECRET,
+) -> tuple[int, str]:
+    """GET Kannel's get-url with its escapes filled in, raw bytes percent-encoded."""
+    fields: list[tuple[str, bytes]] = [
+        ("secret", secret.encode()),
+        ("from", sender.encode()),
+        ("to", b"1708"),
+        ("text", text),
+        ("coding", str(coding).encode()),
+        ("charset", charset.encode()),
+        ("udh", udh),
+        ("smsc", b"telkomsel"),
+        ("id", (message_id or str(uuid.uuid4())).encode()),
+    ]
+    query = "&".join(f"{k}={quote_from_bytes(v, safe='')}" for k, v in fields)
+    async with running.http.get(f"/webhooks/sms/kannel?{query}") as response:
+        return response.status, await response.text()
+
+
+async def vonage_sms(running: Running, **fields: str) -> int:
+    params = {
+        "msisdn": CITIZEN.removeprefix("+"),
+        "to": "1708",
+        "messageId": uuid.uuid4().hex[:16].upper(),
+        "text": TEXT,
+        "type": "text",
+        "keyword": TEXT.split()[0].upper(),
+        "api-key": VONAGE_KEY,
+        "message-timestamp": "2026-08-14 03:00:00",
+    } | fields
+    async with running.http.post("/webhooks/sms/vonage", data=params) as response:
+        return response.status
+
+
+def query(running: Running, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Read the gateway's SQLite file through a connection of the test's own."""
+    conn = sqlite3.connect(running.store.path)
+    try:
+        return list(conn.execute(sql, params).fetchall())
+    finally:
+        conn.close()
+
+
+def tracking_id_in(reply: str) -> str:
+    """The tracking ID an acknowledgement carries (`no. K7M2XQ9PD`)."""
+    match = re.search(r"\bno\. ([2-9A-Z]{9})\b", reply)
+    assert match, reply
+    return match.group(1)

@@ -1,0 +1,171 @@
+"""The SMS channel's tables in the SQLite store, on a real file: parts of long messages,
+the record of every SMS and its reply, the outbound queue's at-most-once states."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from normalizer.models import Channel, Flag, RawPayload
+from store.sms import OutboundSms, OutboundState, PartKey, ReplyVia, SmsRecord, StoredPart
+from store.sqlite import SqliteStore
+from tests.conftest import FRIDAY_BEFORE_HOLIDAY, Clock
+from tests.store.test_sqlite_store import count, draft, rows
+
+SENDER = "+6281234567890"
+NOW = FRIDAY_BEFORE_HOLIDAY
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    store = SqliteStore(tmp_path / "lapor.db", clock=Clock(NOW))
+    await store.open()
+    yield store
+    await store.close()
+
+
+def key(sender: str = SENDER, reference: int = 0xCC, total: int = 3) -> PartKey:
+    return PartKey(gateway="kannel", sender=sender, reference=reference, total=total)
+
+
+def part(seq: int, text: str, message_id: str | None = None, minutes: float = 0) -> StoredPart:
+    return StoredPart(
+        seq=seq,
+        message_id=message_id,
+        text=text,
+        received_at=NOW + timedelta(minutes=minutes),
+        raw=RawPayload(content_type="text/plain", body=text.encode()),
+    )
+
+
+def outbound(message_id: str = "reply-1") -> OutboundSms:
+    return OutboundSms(
+        id=message_id,
+        gateway="vonage",
+        recipient=SENDER,
+        text="LAPOR! diterima",
+        purpose="reply",
+        next_attempt_at=NOW,
+        created_at=NOW,
+    )
+
+
+async def test_parts_out_of_order_repeated_and_interleaved_make_one_message(
+    store: SqliteStore,
+) -> None:
+    other = key(sender="+6285712345678", total=2)
+    assert not (await store.add_sms_part(key(), part(3, "kemarin.", "m3"))).complete
+    await store.add_sms_part(other, part(1, "Sampah ", "x1"))
+    again = await store.add_sms_part(key(), part(3, "kemarin.", "m3"))  # the gateway retried
+    assert [p.seq for p in again.parts] == [3]
+    await store.add_sms_part(key(), part(1, "Jalan rusak ", "m1"))
+    group = await store.add_sms_part(key(), part(2, "sejak ", "m2"))
+    assert group.complete
+    assert "".join(p.text for p in group.parts) == "Jalan rusak sejak kemarin."
+    other_group = await store.add_sms_part(other, part(2, "menumpuk", "x2"))
+    assert other_group.complete and other_group.id != group.id
+
+
+async def test_parts_survive_a_restart(store: SqliteStore, tmp_path: Path) -> None:
+    await store.add_sms_part(key(total=2), part(1, "Lampu jalan ", "m1"))
+    await store.close()
+    reopened = SqliteStore(tmp_path / "lapor.db", clock=Clock(NOW))
+    await reopened.open()
+    try:
+        group = await reopened.add_sms_part(key(total=2), part(2, "mati.", "m2"))
+        assert group.complete and [p.text for p in group.parts] == ["Lampu jalan ", "mati."]
+    finally:
+        await reopened.close()
+
+
+async def test_a_late_repeat_of_a_closed_group_never_opens_a_new_one(store: SqliteStore) -> None:
+    await store.add_sms_part(key(total=2), part(1, "a", "m1"))
+    group = await store.add_sms_part(key(total=2), part(2, "b", "m2"))
+    await store.close_part_group(group.id, NOW)
+    repeat = await store.add_sms_part(key(total=2), part(2, "b", "m2"))
+    assert repeat.id == group.id and await store.is_part_group_closed(group.id)
+    # The same reference reused later by the phone for a new message is a new group.
+    fresh = await store.add_sms_part(key(total=2), part(1, "c", "m5"))
+    assert fresh.id != group.id and not fresh.complete
+
+
+async def test_expired_groups_are_the_open_ones_past_the_timeout(store: SqliteStore) -> None:
+    old = await store.add_sms_part(key(reference=1), part(1, "lama", "a1", minutes=0))
+    await store.add_sms_part(key(reference=2), part(1, "baru", "b1", minutes=9))
+    expired = await store.expired_part_groups(NOW + timedelta(minutes=5), 10)
+    assert [g.id for g in expired] == [old.id]
+    await store.close_part_group(old.id, NOW)
+    assert await store.expired_part_groups(NOW + timedelta(minutes=5), 10) == []
+
+
+async def test_a_record_and_its_reply_commit_together_once(store: SqliteStore) -> None:
+    record = SmsRecord(
+        gateway="vonage",
+        message_id="0A0000001",
+        sender=SENDER,
+        received_at=NOW,
+        intent="complaint",
+        flags=(Flag.TOO_SHORT,),
+        reply="LAPOR! diterima",
+        reply_via=ReplyVia.SENDER,
+    )
+    assert await store.record_sms(record, outbound()) == record
+    changed = record.model_copy(update={"reply": "lain"})
+    assert await store.record_sms(changed, outbound("reply-2")) == record
+    assert count(store.path, "sms_outbound") == 1
+    assert await store.get_sms_record("vonage", "0A0000001") == record
+    assert await store.count_sms_since(SENDER, NOW) == 1
+    assert await store.count_sms_since(SENDER, NOW + timedelta(seconds=1)) == 0
+
+
+async def test_outbound_is_claimed_once_and_abandoned_not_resent(store: SqliteStore) -> None:
+    assert await store.enqueue_sms(outbound())
+    assert not await store.enqueue_sms(outbound())  # the same id is queued once
+    [claimed] = await store.claim_outbound_sms(NOW, 10)
+    assert claimed.state is OutboundState.SENDING and claimed.attempts == 1
+    assert await store.claim_outbound_sms(NOW, 10) == []
+    # The process dies during the provider call: at the next start it is not sent again.
+    assert await store.abandon_unconfirmed_sms(NOW) == 1
+    assert await store.claim_outbound_sms(NOW + timedelta(days=1), 10) == []
+    [row] = await store.outbound_sms()
+    assert row.state is OutboundState.UNKNOWN
+
+
+async def test_a_retry_waits_for_its_time(store: SqliteStore) -> None:
+    await store.enqueue_sms(outbound())
+    [claimed] = await store.claim_outbound_sms(NOW, 10)
+    later = NOW + timedelta(seconds=10)
+    await store.finish_outbound_sms(
+        claimed.id, OutboundState.PENDING, NOW, error="HTTP 503", retry_at=later
+    )
+    assert await store.claim_outbound_sms(NOW + timedelta(seconds=9), 10) == []
+    [again] = await store.claim_outbound_sms(later, 10)
+    assert again.attempts == 2
+    await store.finish_outbound_sms(again.id, OutboundState.SENT, later, provider_id="SM1")
+    [row] = await store.outbound_sms()
+    assert (row.state, row.provider_id, row.last_error) == (OutboundState.SENT, "SM1", None)
+
+
+async def test_followups_join_the_timeline_once(store: SqliteStore) -> None:
+    result = await store.intake(draft(external_id="twilio:SM1"))
+    complaint = result.complaint
+    for _ in range(2):
+        await store.add_followup(
+            complaint.id, Channel.SMS, "twilio:SM2", "Lubangnya makin besar.", NOW
+        )
+    timeline = await store.timeline(complaint.id)
+    followups = [entry for entry in timeline if entry.kind == "complaint.followup"]
+    assert [(f.note, f.actor) for f in followups] == [("Lubangnya makin besar.", "sms")]
+    assert rows(store.path, "SELECT count(*) FROM complaint_followups") == [(1,)]
+
+
+async def test_flags_are_kept_with_the_complaint(store: SqliteStore) -> None:
+    flagged = draft(external_id="kannel:1").model_copy(
+        update={"flags": (Flag.INCOMPLETE, Flag.RATE_LIMITED)}
+    )
+    result = await store.intake(flagged)
+    stored = await store.get_complaint(result.complaint.tracking_id)
+    assert stored is not None and stored.flags == (Flag.INCOMPLETE, Flag.RATE_LIMITED)
