@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,11 +23,12 @@ from gateway.context import GATEWAY, Gateway
 from gateway.dispatcher import Dispatcher
 from gateway.errors import error_middleware
 from gateway.intake import IntakeService
+from gateway.loops import keep_running
 from gateway.routes import admin, api, desk, public, sms, webform
 from gateway.signing import Signer
 from gateway.sms import wiring as sms_wiring
 from gateway.sms.outbound import OutboundSmsWorker
-from gateway.sms.pollers import ExpiredParts, GammuPoller, every
+from gateway.sms.pollers import ExpiredParts, GammuPoller
 from gateway.sms.service import SmsLimits, SmsService
 from gateway.sms.wiring import SmsGateways
 from store.base import Store
@@ -128,13 +129,16 @@ def _background(app: web.Application) -> list[tuple[str, Coroutine[Any, Any, Non
         expired = ExpiredParts(gw.sms, timeout, gw.clock)
         # Often enough that a message waits little past its timeout, never a busy loop.
         every_s = min(30.0, max(1.0, timeout.total_seconds() / 10))
-        loops.append(("sms-parts", every(every_s, expired.run_once, "expired SMS parts")))
+        loops.append(("sms-parts", keep_running(expired.run_once, _sleep(every_s), "SMS parts")))
         if gateways.gammu is not None:
             poller = GammuPoller(gw.sms, GammuInbox(gateways.gammu))
-            loops.append(
-                ("gammu", every(settings.gammu_poll_seconds, poller.run_once, "Gammu inbox"))
-            )
+            idle = _sleep(settings.gammu_poll_seconds)
+            loops.append(("gammu", keep_running(poller.run_once, idle, "Gammu inbox")))
     return loops
+
+
+def _sleep(seconds: float) -> Callable[[], Awaitable[None]]:
+    return lambda: asyncio.sleep(seconds)
 
 
 def _sms_limits(settings: Settings) -> SmsLimits:

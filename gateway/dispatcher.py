@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from config.profile import Profile
+from gateway.loops import keep_running
 from store.base import OutboxEvent, Store
 from workflow.cases import new_case
 
@@ -31,16 +32,9 @@ class Dispatcher:
         self._poll = poll_seconds
 
     async def run(self) -> None:
-        while True:
-            try:
-                handled = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("dispatcher round failed; retrying")
-                handled = 0
-            if handled == 0:
-                await self._store.wait_for_events(self._poll)
+        await keep_running(
+            self.run_once, lambda: self._store.wait_for_events(self._poll), "dispatcher round"
+        )
 
     async def run_once(self) -> int:
         """Dispatch what is pending now; returns how many events were claimed."""

@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from normalizer.models import Case, Channel, Complaint, ComplaintDraft, TimelineEntry
+from normalizer.models import Case, Channel, Complaint, ComplaintDraft, Flag, TimelineEntry
 from store.sms import SmsStore
 
 
@@ -60,6 +60,7 @@ class ComplaintQuery(BaseModel):
     category: str | None = None
     agency: str | None = None
     overdue: bool | None = None
+    flag: Flag | None = None
     text: str | None = None
     received_from: AwareDatetime | None = None
     received_before: AwareDatetime | None = None

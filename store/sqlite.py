@@ -509,6 +509,9 @@ def _filters(query: ComplaintQuery, now: datetime) -> tuple[list[str], list[Any]
             "(k.complaint_id IS NULL OR k.closed_at IS NOT NULL OR k.completion_due_at > ?)",
             ts(now),
         )
+    if query.flag:
+        # flags is a space-separated list of words without '%' or '_' (Flag values).
+        add("(' ' || c.flags || ' ') LIKE ?", f"% {query.flag.value} %")
     if query.text:
         pattern = "%" + _escape_like(query.text) + "%"
         add(

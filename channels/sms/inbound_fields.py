@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from channels.sms.models import InvalidSms
+from normalizer.phone import InvalidPhone, normalize_phone
 
 MAX_TEXT_CHARS: Final = 1600
 """Most characters one delivery may carry: Twilio's own ceiling (it reassembles up to 10
@@ -70,6 +71,16 @@ def address(field: str, value: str | None) -> str:
     if not _ADDRESS.fullmatch(value):
         raise InvalidSms(field, "not a phone number or sender name")
     return value
+
+
+def sender(field: str, value: str | None) -> str:
+    """The citizen's number in E.164 (or a short code's digits): the one form the store
+    compares, so `CEK` from 0812… finds what +62812… filed. A sender name (a network's
+    broadcast) is no one we can answer."""
+    try:
+        return normalize_phone(address(field, value))
+    except InvalidPhone as exc:
+        raise InvalidSms(field, f"not a phone number: {exc}") from None
 
 
 def optional_address(field: str, value: str | None) -> str | None:

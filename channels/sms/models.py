@@ -39,7 +39,7 @@ class SmsMessage(_Model):
 
     gateway: str = Field(description="twilio, vonage, kannel or gammu")
     message_id: str | None = Field(description="the gateway's own id of this SMS or part")
-    sender: str = Field(description="the sender's number as the gateway gave it")
+    sender: str = Field(description="the sender's number in E.164 (a short code: its digits)")
     recipient: str | None = None
     text: str
     received_at: AwareDatetime

@@ -16,6 +16,7 @@ from normalizer.models import (
     Case,
     Channel,
     Complaint,
+    Flag,
     Reporter,
     TimelineEntry,
 )
@@ -36,6 +37,7 @@ class QueueParams(BaseModel):
     category: CategoryCode | None = None
     agency: AgencyCode | None = None
     overdue: bool | None = None
+    flag: Flag | None = None
     q: str | None = Field(default=None, max_length=200)
     from_: date | None = Field(default=None, alias="from")
     to: date | None = None
@@ -68,6 +70,9 @@ class AdminComplaint(BaseModel):
     reply_channel: Channel | None
     logged_by: str | None
     attachments: list[Attachment]
+    flags: list[Flag] = Field(
+        description="why a person should look: too_short, incomplete, rate_limited"
+    )
     case: AdminCase | None
 
 
@@ -131,6 +136,7 @@ def _query(gw: Gateway, params: QueueParams) -> ComplaintQuery:
         category=params.category,
         agency=params.agency,
         overdue=params.overdue,
+        flag=params.flag,
         text=params.q,
         received_from=local_midnight(params.from_) if params.from_ else None,
         received_before=local_midnight(params.to + timedelta(days=1)) if params.to else None,
@@ -158,6 +164,7 @@ def _admin_view(complaint: Complaint, case: Case | None, now: datetime) -> Admin
         reply_channel=complaint.reply_to.channel if complaint.reply_to else None,
         logged_by=complaint.logged_by,
         attachments=list(complaint.attachments),
+        flags=list(complaint.flags),
         case=AdminCase(
             state=case.state,
             suggested_agency=case.suggested_agency,

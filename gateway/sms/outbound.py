@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from channels.sms.models import OutgoingSms, SendError, SmsSender
+from gateway.loops import keep_running
 from store.base import Store
 from store.sms import OutboundSms, OutboundState
 
@@ -61,16 +62,9 @@ class OutboundSmsWorker:
             log.warning(
                 "%d SMS were being sent when the gateway stopped: not sent again", abandoned
             )
-        while True:
-            try:
-                handled = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbound SMS round failed; retrying")
-                handled = 0
-            if handled == 0:
-                await self._store.wait_for_outbound(self._poll)
+        await keep_running(
+            self.run_once, lambda: self._store.wait_for_outbound(self._poll), "outbound SMS round"
+        )
 
     async def run_once(self) -> int:
         """Send what is due now; returns how many SMS were tried."""

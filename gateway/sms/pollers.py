@@ -1,11 +1,10 @@
-"""The SMS channel's background loops: long messages whose parts stopped coming, and
-Gammu SMSD's inbox table."""
+"""The rounds of the SMS channel's background loops (gateway/loops.py runs them): long
+messages whose parts stopped coming, and Gammu SMSD's inbox table."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from channels.sms.gammu.inbox import GammuInbox
@@ -14,20 +13,6 @@ from gateway.sms.service import SmsService
 
 log = logging.getLogger(__name__)
 BATCH = 100
-
-
-async def every(seconds: float, round_: Callable[[], Awaitable[int]], name: str) -> None:
-    """Run `round_` again and again: at once while it finds work, else after `seconds`."""
-    while True:
-        try:
-            handled = await round_()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("%s failed; trying again in %.0f s", name, seconds)
-            handled = 0
-        if handled == 0:
-            await asyncio.sleep(seconds)
 
 
 class ExpiredParts:

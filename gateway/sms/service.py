@@ -16,13 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from channels.sms.models import InvalidSms, SmsMessage
+from channels.sms.models import SmsMessage
 from config.profile import Profile
 from gateway.intake import IntakeService
 from gateway.sms.replies import SmsReplies
 from normalizer.commands import Command, Intent, parse_command
 from normalizer.models import Channel, Complaint, Flag, Inbound, RawPayload, Reporter
-from normalizer.phone import InvalidPhone, normalize_phone
 from normalizer.text import clean_text
 from store.base import Store
 from store.sms import OutboundSms, PartGroup, PartKey, ReplyVia, SmsRecord, StoredPart
@@ -41,6 +40,17 @@ class SmsLimits:
     """SMS from one number within `rate_window` that still get a reply; 0 is no limit."""
     rate_window: timedelta
     concat_timeout: timedelta
+
+
+@dataclass(frozen=True)
+class _Delivery:
+    """One whole SMS being acted on: its words, whose they are, and what is known of it."""
+
+    message: SmsMessage
+    sender: str
+    external_id: str
+    """`<gateway>:<message id>`: the idempotency key of what it files."""
+    flags: tuple[Flag, ...]
 
 
 @dataclass(frozen=True)
@@ -70,7 +80,7 @@ class SmsService:
     async def receive(self, message: SmsMessage) -> str | None:
         """Take one delivery; returns the reply to give in the HTTP answer (inline gateways
         only: the others get theirs queued), or None for no reply."""
-        sender = sender_e164(message.sender)
+        sender = message.sender
         inline = message.gateway in INLINE_GATEWAYS
         if message.part is None:
             message_id = message.message_id or uuid.uuid4().hex
@@ -138,7 +148,8 @@ class SmsService:
         flooded = await self._flooded(sender, message.received_at)
         flags += (Flag.RATE_LIMITED,) if flooded else ()
         command = parse_command(message.text, self._profile.sms.min_complaint_chars)
-        outcome = await self._act(command, message, sender, f"{gateway}:{message_id}", flags)
+        delivery = _Delivery(message, sender, f"{gateway}:{message_id}", flags)
+        outcome = await self._act(command, delivery)
         reply = None if flooded else outcome.reply
         via = None if reply is None else ReplyVia.HTTP if inline else ReplyVia.SENDER
         record = SmsRecord(
@@ -165,93 +176,70 @@ class SmsService:
         since = received_at - self._limits.rate_window
         return await self.store.count_sms_since(sender, since) >= limit
 
-    async def _act(
-        self,
-        command: Command,
-        message: SmsMessage,
-        sender: str,
-        external_id: str,
-        flags: tuple[Flag, ...],
-    ) -> _Outcome:
+    async def _act(self, command: Command, delivery: _Delivery) -> _Outcome:
         if command.intent is Intent.HELP:
-            return _Outcome(Intent.HELP, self._replies.help(), flags=flags)
+            return _Outcome(Intent.HELP, self._replies.help(), flags=delivery.flags)
         if command.intent is Intent.STATUS:
-            return await self._status(command, sender, flags)
+            return await self._status(command, delivery)
         if command.intent is Intent.FOLLOW_UP:
-            outcome = await self._follow_up(command, message, sender, external_id, flags)
+            outcome = await self._follow_up(command, delivery)
             if outcome is not None:
                 return outcome
             # `<ID> text` where the ID is not one of this sender's: just a complaint that
             # happens to begin with a word shaped like an ID.
-            command = Command(intent=Intent.COMPLAINT, text=message.text, keyword=False)
-        return await self._complaint(command, message, sender, external_id, flags)
+            text = delivery.message.text
+            command = Command(intent=Intent.COMPLAINT, text=text, keyword=False)
+        return await self._complaint(command, delivery)
 
-    async def _complaint(
-        self,
-        command: Command,
-        message: SmsMessage,
-        sender: str,
-        external_id: str,
-        flags: tuple[Flag, ...],
-    ) -> _Outcome:
+    async def _complaint(self, command: Command, delivery: _Delivery) -> _Outcome:
         text = clean_text(command.text) or EMPTY_TEXT
         too_short = text == EMPTY_TEXT or len(text) < self._profile.sms.min_complaint_chars
-        flags += (Flag.TOO_SHORT,) if too_short else ()
+        flags = delivery.flags + ((Flag.TOO_SHORT,) if too_short else ())
         inbound = Inbound(
             channel=Channel.SMS,
-            external_id=external_id,
-            sender=sender,
+            external_id=delivery.external_id,
+            sender=delivery.sender,
             text=text,
-            received_at=message.received_at,
-            raw=message.raw,
-            reporter=Reporter(phone=sender),
+            received_at=delivery.message.received_at,
+            raw=delivery.message.raw,
+            reporter=Reporter(phone=delivery.sender),
             flags=flags,
         )
-        result = await self._intake.submit(inbound)
-        complaint = result.complaint
-        return _Outcome(
-            Intent.COMPLAINT,
-            self._replies.ack(complaint, Flag.TOO_SHORT in complaint.flags),
-            complaint.id,
-            flags,
-        )
+        complaint = (await self._intake.submit(inbound)).complaint
+        # A resend within the duplicate window gets the first complaint and its reply.
+        reply = self._replies.ack(complaint, Flag.TOO_SHORT in complaint.flags)
+        return _Outcome(Intent.COMPLAINT, reply, complaint.id, flags)
 
-    async def _status(self, command: Command, sender: str, flags: tuple[Flag, ...]) -> _Outcome:
-        if command.tracking_id is None:
-            return _Outcome(Intent.STATUS, self._replies.bad_id(command), flags=flags)
-        complaint = await self._owned(command.tracking_id, sender)
-        if complaint is None:
-            return _Outcome(
-                Intent.STATUS, self._replies.not_found(command.tracking_id), None, flags
-            )
-        case = await self.store.get_case(complaint.id)
-        return _Outcome(Intent.STATUS, self._replies.status(complaint, case), complaint.id, flags)
+    async def _status(self, command: Command, delivery: _Delivery) -> _Outcome:
+        found = await self._owned_by_sender(command, delivery)
+        if isinstance(found, _Outcome):
+            return found
+        case = await self.store.get_case(found.id)
+        return _Outcome(Intent.STATUS, self._replies.status(found, case), found.id, delivery.flags)
 
-    async def _follow_up(
-        self,
-        command: Command,
-        message: SmsMessage,
-        sender: str,
-        external_id: str,
-        flags: tuple[Flag, ...],
-    ) -> _Outcome | None:
-        if command.tracking_id is None:
-            return _Outcome(Intent.FOLLOW_UP, self._replies.bad_id(command), flags=flags)
-        complaint = await self._owned(command.tracking_id, sender)
-        if complaint is None:
-            if not command.keyword:
-                return None
-            reply = self._replies.not_found(command.tracking_id)
-            return _Outcome(Intent.FOLLOW_UP, reply, flags=flags)
+    async def _follow_up(self, command: Command, delivery: _Delivery) -> _Outcome | None:
+        found = await self._owned_by_sender(command, delivery)
+        if isinstance(found, _Outcome):
+            return found if command.keyword or command.tracking_id is None else None
         text = clean_text(command.text)
         if not text:
-            return _Outcome(Intent.FOLLOW_UP, self._replies.help(), complaint.id, flags)
+            return _Outcome(Intent.FOLLOW_UP, self._replies.help(), found.id, delivery.flags)
+        message = delivery.message
         await self.store.add_followup(
-            complaint.id, Channel.SMS, external_id, text, message.received_at
+            found.id, Channel.SMS, delivery.external_id, text, message.received_at
         )
-        return _Outcome(
-            Intent.FOLLOW_UP, self._replies.followup_added(complaint), complaint.id, flags
-        )
+        reply = self._replies.followup_added(found)
+        return _Outcome(Intent.FOLLOW_UP, reply, found.id, delivery.flags)
+
+    async def _owned_by_sender(self, command: Command, delivery: _Delivery) -> Complaint | _Outcome:
+        """The complaint the command names, or the reply saying why there is none."""
+        if command.tracking_id is None:
+            return _Outcome(command.intent, self._replies.bad_id(command), flags=delivery.flags)
+        complaint = await self._owned(command.tracking_id, delivery.sender)
+        if complaint is None:
+            reply = self._replies.not_found(command.tracking_id)
+            return _Outcome(command.intent, reply, flags=delivery.flags)
+        return complaint
 
     async def _owned(self, tracking_id: str, sender: str) -> Complaint | None:
         """The complaint, if this number filed it (or gave it as the contact): a status is
@@ -298,14 +286,6 @@ class SmsService:
             created_at=now,
         )
         return await self.store.enqueue_sms(message)
-
-
-def sender_e164(raw: str) -> str:
-    """The sender as E.164 (or a short code's digits): the one form the store compares."""
-    try:
-        return normalize_phone(raw)
-    except InvalidPhone as exc:
-        raise InvalidSms("sender", f"not a phone number: {exc}") from None
 
 
 def _inline(record: SmsRecord) -> str | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from normalizer.models import Channel, Flag
-from tests.conftest import Running, eventually, start_gateway
+from tests.conftest import ADMIN_AUTH, Running, eventually, start_gateway
 from tests.gateway.sms_support import (
     CITIZEN,
     NEIGHBOUR,
@@ -140,6 +140,12 @@ async def test_a_flood_from_one_number_is_stored_flagged_and_not_answered(
         assert all(replies[:3]) and replies[3:] == [None, None]
         flagged = query(running, "SELECT flags FROM complaints ORDER BY received_at, rowid")
         assert [f for (f,) in flagged] == ["", "", "", "rate_limited", "rate_limited"]
+        # The Admin Penghubung finds them in the queue to review.
+        async with running.http.get(
+            "/api/v1/complaints?flag=rate_limited", headers=ADMIN_AUTH
+        ) as response:
+            page = await response.json()
+        assert [item["flags"] for item in page["items"]] == [["rate_limited"]] * 2
         # Another number is not held back by this one's flood.
         assert twiml_text((await twilio_sms(running, TEXT, sender=NEIGHBOUR))[1])
         running.clock.advance(hours=1, seconds=1)  # the window has passed

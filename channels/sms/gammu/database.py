@@ -34,9 +34,10 @@ T = TypeVar("T")
 
 _FORMS: Final = "use mysql://user:password@host:3306/database or sqlite:////path/smsd.db"
 
-# MySQL errors that say the server is busy or going away rather than refusing the work.
-_MYSQL_BUSY: Final = frozenset({1040, 1053, 1205, 1213})  # too many connections, shutdown,
-# lock wait timeout, deadlock. Client-side codes (2000 and up) all mean no usable connection.
+# MySQL errors that say the server is busy or going away rather than refusing the work: too
+# many connections, shutdown, lock wait timeout, deadlock. Codes from 2000 up are the client's
+# own: no usable connection.
+_MYSQL_BUSY: Final = frozenset({1040, 1053, 1205, 1213})
 _MYSQL_CLIENT_ERRORS: Final = 2000
 # Messages of these quote the offending value, which may be a citizen's words.
 _MYSQL_QUOTES_DATA: Final = frozenset({1292, 1366})
@@ -92,21 +93,21 @@ class _MySql:
 
     @property
     def naive_zone(self) -> tzinfo | None:
-        # TIMESTAMP columns are stored in UTC and shown in the session's zone, set to UTC.
-        return UTC
+        return UTC  # the session's zone, see connect()
 
     def connect(self) -> Any:
         return pymysql.connect(
             host=self.host,
             port=self.port,
             user=self.user,
-            password=self.password,
+            # UTF-8 as the mysql client and PHP (Kalkun) send it; PyMySQL would use Latin-1.
+            password=self.password.encode(),
             database=self.database,
             charset="utf8mb4",
             connect_timeout=5,
             read_timeout=30,
             write_timeout=30,
-            # Run again on every reconnect, unlike a SET after connecting.
+            # TIMESTAMP columns then read in UTC, whatever zone the server runs in.
             init_command="SET time_zone = '+00:00'",
         )
 

@@ -4,6 +4,10 @@ Gammu leaves the `Processed` column to applications. We read rows still 'false' 
 'true' only after our own commit, so a crash in between files the SMS again (intake is
 idempotent on the message id) instead of losing it.
 
+A row that can never be filed (its sender is no phone number, say an operator's broadcast
+from "TELKOMSEL") is marked at once and logged: it would otherwise come back on every poll
+and crowd out the rows behind it. Gammu, and Kalkun, keep it for a person to read.
+
 Kalkun's own daemon, when Gammu's RunOnReceive calls it, also sets `Processed`: the two must
 not both consume one inbox.
 """
@@ -16,9 +20,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Final
 
+from channels.sms import inbound_fields
 from channels.sms.encoding import decode_sms_payload
 from channels.sms.gammu.database import GammuDatabase, Transaction
-from channels.sms.models import ConcatPart, SmsMessage
+from channels.sms.models import ConcatPart, InvalidSms, SmsMessage
 from channels.sms.udh import InvalidUdh, parse_concat_hex
 from normalizer.models import RawPayload
 
@@ -57,6 +62,10 @@ def _text(row: dict[str, Any]) -> str:
     return str(row["TextDecoded"] or "")
 
 
+def _mark(tx: Transaction, ids: Sequence[int]) -> None:
+    tx.execute(_MARK.format(", ".join(["?"] * len(ids))), ids)
+
+
 def _part(row: dict[str, Any]) -> ConcatPart | None:
     try:
         return parse_concat_hex(str(row["UDH"] or ""))
@@ -79,28 +88,32 @@ class GammuInbox:
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
 
-        def fetch(tx: Transaction) -> list[dict[str, Any]]:
-            return tx.rows(_UNPROCESSED, (limit,))
+        def fetch(tx: Transaction) -> list[SmsMessage]:
+            messages: list[SmsMessage] = []
+            unfileable: list[int] = []
+            for row in tx.rows(_UNPROCESSED, (limit,)):
+                try:
+                    messages.append(self._message(row))
+                except InvalidSms as error:
+                    log.warning("Gammu inbox row %s set aside: %s", row["ID"], error)
+                    unfileable.append(int(row["ID"]))
+            if unfileable:
+                _mark(tx, unfileable)
+            return messages
 
-        return [self._message(row) for row in await self._db.run(fetch)]
+        return await self._db.run(fetch)
 
     async def mark_processed(self, message_ids: Sequence[str]) -> None:
         """Mark these rows processed; rows another reader marked already stay as they are."""
         ids = [int(message_id) for message_id in message_ids]
-        if not ids:
-            return
-        sql = _MARK.format(", ".join(["?"] * len(ids)))
-
-        def mark(tx: Transaction) -> None:
-            tx.execute(sql, ids)
-
-        await self._db.run(mark)
+        if ids:
+            await self._db.run(lambda tx: _mark(tx, ids))
 
     def _message(self, row: dict[str, Any]) -> SmsMessage:
         return SmsMessage(
             gateway="gammu",
             message_id=str(row["ID"]),
-            sender=str(row["SenderNumber"]),
+            sender=inbound_fields.sender("SenderNumber", row["SenderNumber"]),
             recipient=str(row["RecipientID"] or "") or None,
             text=_text(row),
             received_at=self._db.to_utc(row["ReceivingDateTime"]),

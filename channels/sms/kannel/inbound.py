@@ -90,7 +90,7 @@ def parse(
     return SmsMessage(
         gateway=GATEWAY,
         message_id=check.identifier("id", message_id) if message_id else None,
-        sender=check.address("from", delivery.sender),
+        sender=check.sender("from", delivery.sender),
         recipient=check.optional_address("to", delivery.recipient),
         text=check.text("text", _decode(delivery)),
         received_at=received_at,

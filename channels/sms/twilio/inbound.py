@@ -68,7 +68,7 @@ def parse(params: Sequence[tuple[str, str]], received_at: datetime, raw: RawPayl
     return SmsMessage(
         gateway=GATEWAY,
         message_id=message_id,
-        sender=check.address("From", fields.get("From")),
+        sender=check.sender("From", fields.get("From")),
         recipient=check.optional_address("To", fields.get("To")),
         text=check.text("Body", fields.get("Body") or "", may_be_empty=bool(media)),
         received_at=received_at,

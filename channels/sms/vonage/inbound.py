@@ -70,7 +70,7 @@ def parse(params: Mapping[str, str], received_at: datetime, raw: RawPayload) -> 
     return SmsMessage(
         gateway=GATEWAY,
         message_id=check.identifier("messageId", params.get("messageId")),
-        sender=check.address("msisdn", params.get("msisdn")),
+        sender=check.sender("msisdn", params.get("msisdn")),
         recipient=check.optional_address("to", params.get("to")),
         text=check.text("text", params.get("text") or ""),
         received_at=received_at,

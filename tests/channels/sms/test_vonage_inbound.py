@@ -231,7 +231,7 @@ def test_the_method_name_forgives_case_and_padding_from_settings() -> None:
 def sms(**overrides: Any) -> dict[str, Any]:
     return {
         "gateway": "vonage",
-        "sender": "6281234567890",
+        "sender": "+6281234567890",
         "recipient": "6285574001708",
         "part": None,
         **overrides,
@@ -281,7 +281,7 @@ def sms(**overrides: Any) -> dict[str, Any]:
             "unicode_emoji.json",
             sms(
                 message_id="1700000A1B2C3D60",
-                sender="6281398765432",
+                sender="+6281398765432",
                 text="Banjir 🌊 setinggi lutut di RT 03, warga butuh bantuan 🙏",
             ),
             id="unicode-emoji-json",
