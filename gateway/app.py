@@ -47,6 +47,7 @@ def create_app(
     store: Store | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> web.Application:
+    sms_gateways = sms_wiring.sms_gateways(settings, profile)
     store = store or store_from_url(
         settings.database_url,
         write_queue_limit=settings.write_queue_limit,
@@ -59,7 +60,6 @@ def create_app(
     intake = IntakeService(
         store, profile, clock, timedelta(seconds=settings.duplicate_window_seconds)
     )
-    sms_gateways = sms_wiring.sms_gateways(settings, profile)
     app[GATEWAY] = Gateway(
         settings=settings,
         profile=profile,

@@ -14,6 +14,7 @@ from config.profile import Profile, ProfileError, load_profile
 from config.settings import Settings
 from gateway.app import create_app
 from gateway.server import serve
+from gateway.sms.wiring import check_reply_lengths
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lapor-gateway: {exc}", file=sys.stderr)
         return 2
     if args.command == "check-profile":
+        try:
+            check_reply_lengths(profile)
+        except ValueError as exc:
+            print(f"lapor-gateway: {exc}", file=sys.stderr)
+            return 2
         print(
             f"{profile.key}: ok ({len(profile.agencies)} agencies, "
             f"{len(profile.categories)} categories)"

@@ -60,6 +60,14 @@ class ReplyVia(StrEnum):
     """Queued in the outbound SMS table, for the gateway's sender."""
 
 
+class PartAdded(_Model):
+    group: PartGroup
+    completes: bool
+    """This part, new, was the group's last missing one: whoever added it takes the
+    message in. A repeat, or a part that arrived alongside the last, never does, so two
+    deliveries racing at the end never both answer."""
+
+
 class SmsRecord(_Model):
     """One SMS taken in (a long one counts once) and the reply it got."""
 
@@ -102,7 +110,7 @@ class SmsStore(abc.ABC):
     """Persistence of the SMS channel; every write is committed before it returns."""
 
     @abc.abstractmethod
-    async def add_sms_part(self, key: PartKey, part: StoredPart) -> PartGroup:
+    async def add_sms_part(self, key: PartKey, part: StoredPart) -> PartAdded:
         """Keep a part durably in its open group (opened by the first part) and return the
         group as it now stands. A part seen before (same gateway message id, or the same
         seq in the open group) changes nothing. A part whose message id belongs to a closed

@@ -17,6 +17,7 @@ from store.rows import Row, parse_ts, ts
 from store.sms import (
     OutboundSms,
     OutboundState,
+    PartAdded,
     PartGroup,
     PartKey,
     ReplyVia,
@@ -58,11 +59,12 @@ class SqliteSmsStore(SmsStore):
 
     # -- parts of long messages -----------------------------------------------------
 
-    async def add_sms_part(self, key: PartKey, part: StoredPart) -> PartGroup:
-        group_id: str = await self._write.submit(self._add_part_batch, (key, part))
+    async def add_sms_part(self, key: PartKey, part: StoredPart) -> PartAdded:
+        added: tuple[str, bool] = await self._write.submit(self._add_part_batch, (key, part))
+        group_id, completes = added
         group = await self._part_group(group_id)
         assert group is not None
-        return group
+        return PartAdded(group=group, completes=completes)
 
     async def _add_part_batch(
         self, conn: aiosqlite.Connection, items: Sequence[tuple[PartKey, StoredPart]]
@@ -281,8 +283,9 @@ class SqliteSmsStore(SmsStore):
         self._outbound_event.clear()
 
 
-async def _add_part(conn: aiosqlite.Connection, key: PartKey, part: StoredPart) -> str:
-    """The id of the group the part now belongs to (inserting it unless seen before)."""
+async def _add_part(conn: aiosqlite.Connection, key: PartKey, part: StoredPart) -> tuple[str, bool]:
+    """The id of the group the part now belongs to (inserting it unless seen before), and
+    whether inserting it completed the group."""
     if part.message_id is not None:
         async with conn.execute(
             "SELECT group_id FROM sms_parts WHERE gateway = ? AND message_id = ?",
@@ -290,7 +293,7 @@ async def _add_part(conn: aiosqlite.Connection, key: PartKey, part: StoredPart) 
         ) as cur:
             seen = await cur.fetchone()
         if seen is not None:
-            return str(seen["group_id"])
+            return str(seen["group_id"]), False
     async with conn.execute(
         "SELECT id FROM sms_part_groups WHERE gateway = ? AND sender = ? AND reference = ? "
         "AND total = ? AND closed_at IS NULL",
@@ -306,7 +309,7 @@ async def _add_part(conn: aiosqlite.Connection, key: PartKey, part: StoredPart) 
         )
     else:
         group_id = row["id"]
-    await conn.execute(
+    cur = await conn.execute(
         "INSERT INTO sms_parts VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (group_id, seq) DO NOTHING",
         (
@@ -314,7 +317,13 @@ async def _add_part(conn: aiosqlite.Connection, key: PartKey, part: StoredPart) 
             ts(part.received_at), part.raw.content_type, part.raw.body,
         ),
     )  # fmt: skip
-    return group_id
+    if cur.rowcount != 1:
+        return group_id, False
+    async with conn.execute(
+        "SELECT count(*) FROM sms_parts WHERE group_id = ?", (group_id,)
+    ) as counted:
+        row = await counted.fetchone()
+    return group_id, row is not None and row[0] == key.total
 
 
 def _group(row: Row, parts: list[aiosqlite.Row]) -> PartGroup:

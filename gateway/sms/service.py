@@ -98,10 +98,10 @@ class SmsService:
             received_at=message.received_at,
             raw=message.raw,
         )
-        group = await self.store.add_sms_part(key, part)
-        if not group.complete:
+        added = await self.store.add_sms_part(key, part)
+        if not added.completes:
             return None
-        return await self.take_group(group, inline=inline)
+        return await self.take_group(added.group, inline=inline)
 
     async def take_group(self, group: PartGroup, *, inline: bool) -> str | None:
         """Take in a long message: whole, or (once it has waited long enough) with what

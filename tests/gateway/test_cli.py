@@ -107,6 +107,24 @@ def test_check_profile_of_an_own_file(
     assert capsys.readouterr().out.startswith("soppeng: ok")
 
 
+@pytest.mark.parametrize("argv", [["check-profile"], ["serve", "--profile"]])
+def test_a_profile_whose_sms_acknowledgement_takes_three_sms_is_refused(
+    clean_env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    argv: list[str],
+) -> None:
+    wordy = "Terima kasih, laporan Anda sangat berarti bagi pembangunan daerah kita. " * 5
+    own = tmp_path / "kabupaten-panjang.toml"
+    own.write_text(
+        (PROFILES_DIR / "soppeng.toml").read_text() + f'"sms.ack" = "{wordy}{{tracking_id}}"\n'
+    )
+    clean_env.setenv("LAPOR_DATABASE_URL", TRIPWIRE_DB)
+    assert main([*argv, str(own)]) == 2
+    err = capsys.readouterr().err
+    assert "messages.sms.ack takes 3 SMS segments" in err
+
+
 @pytest.mark.parametrize("how", ["check-profile", "serve --profile", "LAPOR_PROFILE"])
 @pytest.mark.parametrize("broken", BROKEN_PROFILES, ids=broken_profile_id)
 def test_a_broken_profile_is_refused_naming_file_field_and_reason(

@@ -12,6 +12,7 @@ from normalizer.models import Channel, Flag
 from tests.conftest import ADMIN_AUTH, Running, eventually, start_gateway
 from tests.gateway.sms_support import (
     CITIZEN,
+    KANNEL_SECRET,
     NEIGHBOUR,
     SMS_SETTINGS,
     TEXT,
@@ -163,6 +164,55 @@ async def test_a_kannel_sms_is_answered_in_the_http_body(sms: Running) -> None:
     assert again == (200, body)
     assert (await kannel_sms(sms, TEXT.encode(), secret="salah"))[0] == 403
     assert sms.count("complaints") == 1
+
+
+# What phones send, as Kannel hands it over → the complaint text we keep.
+KANNEL_TEXTS = [
+    pytest.param(
+        b"Pungli di kantor desa: biaya \x1b<KTP\x1b> Rp50.000 atau \x1be5 \x00petugas",
+        0, "", "Pungli di kantor desa: biaya [KTP] Rp50.000 atau €5 @petugas", id="gsm7-raw",
+    ),
+    pytest.param(
+        "Air PDAM keruh 😡 sudah 3 hari di Kelurahan Sampit 👍🏽".encode("utf-16-be"),
+        2, "UTF-16BE", "Air PDAM keruh 😡 sudah 3 hari di Kelurahan Sampit 👍🏽", id="ucs2-emoji",
+    ),
+    pytest.param(
+        "Kafe dan café di Jl. Merdeka buang limbah ke parit".encode(),
+        0, "UTF-8", "Kafe dan café di Jl. Merdeka buang limbah ke parit", id="7bit-as-utf8",
+    ),
+    pytest.param(
+        b"Pak Lurah bilang \x93nanti saja\x94, jalan rusak tetap dibiarkan",
+        1, "", "Pak Lurah bilang “nanti saja”, jalan rusak tetap dibiarkan", id="8bit-cp1252",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("wire", "coding", "charset", "stored"), KANNEL_TEXTS)
+async def test_kannel_texts_in_every_coding_come_out_right(
+    sms: Running, wire: bytes, coding: int, charset: str, stored: str
+) -> None:
+    status, body = await kannel_sms(sms, wire, coding=coding, charset=charset)
+    assert status == 200, body
+    complaint = await sms.store.get_complaint(tracking_id_in(body))
+    assert complaint is not None and complaint.text == stored
+
+
+async def test_kannel_post_url_with_headers(sms: Running) -> None:
+    """post-url: the message is the body (UCS-2 here), the rest in X-Kannel headers."""
+    text = "Banjir setinggi lutut di RT 03 🌊, warga butuh perahu karet"
+    headers = {
+        "X-Kannel-From": "+6281234567890",
+        "X-Kannel-To": "1708",
+        "X-Kannel-Coding": "2",
+        "X-Kannel-SMSC": "telkomsel",
+        "Content-Type": 'text/plain; charset="UTF-16BE"',
+    }
+    url = f"/webhooks/sms/kannel?secret={KANNEL_SECRET}&id=5a1c0d6e-post"
+    async with sms.http.post(url, data=text.encode("utf-16-be"), headers=headers) as response:
+        body = await response.text()
+        assert response.status == 200, body
+    complaint = await sms.store.get_complaint(tracking_id_in(body))
+    assert complaint is not None and complaint.text == text
 
 
 async def _case_count(running: Running) -> int:

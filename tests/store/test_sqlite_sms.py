@@ -3,6 +3,7 @@ the record of every SMS and its reply, the outbound queue's at-most-once states.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -57,16 +58,39 @@ async def test_parts_out_of_order_repeated_and_interleaved_make_one_message(
     store: SqliteStore,
 ) -> None:
     other = key(sender="+6285712345678", total=2)
-    assert not (await store.add_sms_part(key(), part(3, "kemarin.", "m3"))).complete
+    assert not (await store.add_sms_part(key(), part(3, "kemarin.", "m3"))).completes
     await store.add_sms_part(other, part(1, "Sampah ", "x1"))
     again = await store.add_sms_part(key(), part(3, "kemarin.", "m3"))  # the gateway retried
-    assert [p.seq for p in again.parts] == [3]
+    assert [p.seq for p in again.group.parts] == [3] and not again.completes
     await store.add_sms_part(key(), part(1, "Jalan rusak ", "m1"))
-    group = await store.add_sms_part(key(), part(2, "sejak ", "m2"))
-    assert group.complete
-    assert "".join(p.text for p in group.parts) == "Jalan rusak sejak kemarin."
-    other_group = await store.add_sms_part(other, part(2, "menumpuk", "x2"))
-    assert other_group.complete and other_group.id != group.id
+    last = await store.add_sms_part(key(), part(2, "sejak ", "m2"))
+    assert last.completes and last.group.complete
+    assert "".join(p.text for p in last.group.parts) == "Jalan rusak sejak kemarin."
+    # The last part delivered again completes nothing: only one delivery takes it in.
+    repeat = await store.add_sms_part(key(), part(2, "sejak ", "m2"))
+    assert repeat.group.complete and not repeat.completes
+    other_last = await store.add_sms_part(other, part(2, "menumpuk", "x2"))
+    assert other_last.completes and other_last.group.id != last.group.id
+
+
+async def test_of_the_last_parts_committed_together_one_completes(store: SqliteStore) -> None:
+    """Two deliveries racing at the end share one group commit; both then see the group
+    whole, and only the one whose part completed it may take the message in (answer)."""
+    await store.add_sms_part(key(), part(1, "Jalan ", "m1"))
+    added = await asyncio.gather(
+        store.add_sms_part(key(), part(2, "rusak ", "m2")),
+        store.add_sms_part(key(), part(3, "parah.", "m3")),
+    )
+    assert [a.group.complete for a in added] == [True, True]
+    assert sorted(a.completes for a in added) == [False, True]
+
+
+async def test_the_same_part_without_an_id_is_kept_once(store: SqliteStore) -> None:
+    """Kannel without %I gives no message id: the seq in the open group tells repeats."""
+    await store.add_sms_part(key(total=2), part(1, "Lampu ", None))
+    again = await store.add_sms_part(key(total=2), part(1, "Lampu ", None))
+    assert len(again.group.parts) == 1 and not again.completes
+    assert (await store.add_sms_part(key(total=2), part(2, "mati.", None))).completes
 
 
 async def test_parts_survive_a_restart(store: SqliteStore, tmp_path: Path) -> None:
@@ -75,25 +99,27 @@ async def test_parts_survive_a_restart(store: SqliteStore, tmp_path: Path) -> No
     reopened = SqliteStore(tmp_path / "lapor.db", clock=Clock(NOW))
     await reopened.open()
     try:
-        group = await reopened.add_sms_part(key(total=2), part(2, "mati.", "m2"))
-        assert group.complete and [p.text for p in group.parts] == ["Lampu jalan ", "mati."]
+        added = await reopened.add_sms_part(key(total=2), part(2, "mati.", "m2"))
+        assert added.completes
+        assert [p.text for p in added.group.parts] == ["Lampu jalan ", "mati."]
     finally:
         await reopened.close()
 
 
 async def test_a_late_repeat_of_a_closed_group_never_opens_a_new_one(store: SqliteStore) -> None:
     await store.add_sms_part(key(total=2), part(1, "a", "m1"))
-    group = await store.add_sms_part(key(total=2), part(2, "b", "m2"))
+    group = (await store.add_sms_part(key(total=2), part(2, "b", "m2"))).group
     await store.close_part_group(group.id, NOW)
     repeat = await store.add_sms_part(key(total=2), part(2, "b", "m2"))
-    assert repeat.id == group.id and await store.is_part_group_closed(group.id)
+    assert repeat.group.id == group.id and not repeat.completes
+    assert await store.is_part_group_closed(group.id)
     # The same reference reused later by the phone for a new message is a new group.
     fresh = await store.add_sms_part(key(total=2), part(1, "c", "m5"))
-    assert fresh.id != group.id and not fresh.complete
+    assert fresh.group.id != group.id and not fresh.group.complete
 
 
 async def test_expired_groups_are_the_open_ones_past_the_timeout(store: SqliteStore) -> None:
-    old = await store.add_sms_part(key(reference=1), part(1, "lama", "a1", minutes=0))
+    old = (await store.add_sms_part(key(reference=1), part(1, "lama", "a1", minutes=0))).group
     await store.add_sms_part(key(reference=2), part(1, "baru", "b1", minutes=9))
     expired = await store.expired_part_groups(NOW + timedelta(minutes=5), 10)
     assert [g.id for g in expired] == [old.id]
