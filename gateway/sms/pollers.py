@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from channels.sms.gammu.database import GammuDatabaseError
 from channels.sms.gammu.inbox import GammuInbox
 from channels.sms.models import InvalidSms
 from gateway.sms.service import SmsService
@@ -44,7 +45,13 @@ class GammuPoller:
         self._inbox = inbox
 
     async def run_once(self) -> int:
-        messages = await self._inbox.fetch_unprocessed(BATCH)
+        try:
+            messages = await self._inbox.fetch_unprocessed(BATCH)
+        except GammuDatabaseError as exc:
+            # Gammu's database down or busy is an outage, not a bug: one line, no traceback,
+            # and the next poll tries again.
+            log.warning("Gammu inbox not read: %s", exc.detail)
+            return 0
         for message in messages:
             try:
                 await self._service.receive(message)

@@ -76,6 +76,11 @@ def sms_gateways(settings: Settings, profile: Profile) -> SmsGateways:
         gateways.gammu = GammuDatabase.from_url(s.gammu_database_url.get_secret_value())
         gateways.senders["gammu"] = GammuSender(gateways.gammu)
     _warn_unanswerable(gateways)
+    if "twilio" in webhooks and not s.public_base_url:
+        log.warning(
+            "LAPOR_PUBLIC_BASE_URL is not set: Twilio signs the public URL it calls, and "
+            "behind a proxy every Twilio SMS would be refused (403)"
+        )
     return gateways
 
 

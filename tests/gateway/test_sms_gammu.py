@@ -3,12 +3,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
-from tests.channels.sms.gammu.smsd import Backend, backend, host_in_ketapang, ucs2_hex
+from tests.channels.sms.gammu.smsd import (
+    Backend,
+    GammuSide,
+    backend,
+    host_in_ketapang,
+    sqlite_database,
+    ucs2_hex,
+)
 from tests.conftest import Running, eventually, start_gateway
 from tests.gateway.sms_support import CITIZEN, TEXT, tracking_id_in
 from workflow.states import CaseState
@@ -73,3 +81,37 @@ async def test_cek_by_modem_answers_in_the_outbox(modem: tuple[Running, Backend]
     status = (await replies(backend, 2))[1]
     assert str(status["TextDecoded"]).startswith(f"LAPOR! {tracking_id}:")
     assert running.count("complaints") == 1
+
+
+async def test_the_poller_rides_out_gammus_database_being_away(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, host_in_ketapang: None
+) -> None:
+    """No database yet (Gammu not started, a disk not mounted): the gateway serves on and
+    reads the inbox as soon as it is there."""
+    folder = tmp_path / "gammu"
+    path = folder / "smsd.db"
+    running = await start_gateway(
+        tmp_path, gammu_database_url=f"sqlite:///{path}", gammu_poll_seconds=0.05
+    )
+    try:
+        await eventually(lambda: _logged(caplog), lambda lines: any("not read" in x for x in lines))
+        async with running.http.get("/healthz") as response:
+            assert response.status == 200
+        folder.mkdir()
+        sqlite_database(path)
+        gammu = GammuSide("sqlite", lambda: sqlite3.connect(path))
+        gammu.receive(text=ucs2_hex(TEXT), text_decoded=TEXT)
+        await eventually(_complaints(running), lambda n: n == 1)
+    finally:
+        await running.stop()
+
+
+async def _logged(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [record.getMessage() for record in caplog.records]
+
+
+def _complaints(running: Running) -> Callable[[], Awaitable[int]]:
+    async def probe() -> int:
+        return running.count("complaints")
+
+    return probe

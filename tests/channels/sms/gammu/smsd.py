@@ -131,7 +131,7 @@ def _drop_mariadb_database(name: str) -> None:
         conn.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
 
 
-def _sqlite_database(path: Path) -> None:
+def sqlite_database(path: Path) -> None:
     with closing(sqlite3.connect(path)) as conn:
         for script in ("gammu_sqlite.sql", "kalkun_sqlite.sql"):
             conn.executescript((SCHEMA / script).read_text())
@@ -153,7 +153,7 @@ def backend(
         _drop_mariadb_database(name)
     else:
         path = tmp_path / "smsd.db"
-        _sqlite_database(path)
+        sqlite_database(path)
         yield Backend(
             "sqlite", f"sqlite:///{path}", GammuSide("sqlite", lambda: sqlite3.connect(path))
         )
