@@ -113,7 +113,7 @@ def host_in_ketapang() -> Iterator[None]:
     time.tzset()
 
 
-def _mariadb_database(name: str) -> None:
+def mariadb_database(name: str) -> None:
     with closing(
         pymysql.connect(**MARIADB, client_flag=CLIENT.MULTI_STATEMENTS, autocommit=True)
     ) as conn:
@@ -126,7 +126,7 @@ def _mariadb_database(name: str) -> None:
                 pass
 
 
-def _drop_mariadb_database(name: str) -> None:
+def drop_mariadb_database(name: str) -> None:
     with closing(pymysql.connect(**MARIADB, autocommit=True)) as conn:
         conn.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
 
@@ -143,14 +143,14 @@ def backend(
 ) -> Iterator[Backend]:
     if request.param == "mysql":
         name = f"lapor_gammu_{secrets.token_hex(6)}"
-        _mariadb_database(name)
+        mariadb_database(name)
 
         def mysql() -> Any:
             # gammu-smsd's session is in the system's zone, WIB on this host.
             return pymysql.connect(**MARIADB, database=name, init_command="SET time_zone='+07:00'")
 
         yield Backend("mysql", f"mysql://root@127.0.0.1:3306/{name}", GammuSide("mysql", mysql))
-        _drop_mariadb_database(name)
+        drop_mariadb_database(name)
     else:
         path = tmp_path / "smsd.db"
         sqlite_database(path)
