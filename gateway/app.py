@@ -145,5 +145,4 @@ def _sms_limits(settings: Settings) -> SmsLimits:
     return SmsLimits(
         rate_limit=settings.sms_rate_limit,
         rate_window=timedelta(seconds=settings.sms_rate_window_seconds),
-        concat_timeout=timedelta(seconds=settings.sms_concat_timeout_seconds),
     )

@@ -39,7 +39,6 @@ class SmsLimits:
     rate_limit: int
     """SMS from one number within `rate_window` that still get a reply; 0 is no limit."""
     rate_window: timedelta
-    concat_timeout: timedelta
 
 
 @dataclass(frozen=True)
@@ -80,14 +79,14 @@ class SmsService:
     async def receive(self, message: SmsMessage) -> str | None:
         """Take one delivery; returns the reply to give in the HTTP answer (inline gateways
         only: the others get theirs queued), or None for no reply."""
-        sender = message.sender
         inline = message.gateway in INLINE_GATEWAYS
         if message.part is None:
+            # A gateway that gives no id (Kannel without %I): nothing to know a retry by.
             message_id = message.message_id or uuid.uuid4().hex
-            return await self._take(message, sender, message_id, inline=inline)
+            return await self._take(message, message_id, inline=inline)
         key = PartKey(
             gateway=message.gateway,
-            sender=sender,
+            sender=message.sender,
             reference=message.part.reference,
             total=message.part.total,
         )
@@ -120,7 +119,7 @@ class SmsService:
             received_at=group.first_received_at,
             raw=_parts_payload(group),
         )
-        reply = await self._take(message, group.key.sender, message_id, flags, inline=inline)
+        reply = await self._take(message, message_id, flags, inline=inline)
         await self.store.close_part_group(group.id, self._clock())
         return reply
 
@@ -135,13 +134,12 @@ class SmsService:
     async def _take(
         self,
         message: SmsMessage,
-        sender: str,
         message_id: str,
         flags: tuple[Flag, ...] = (),
         *,
         inline: bool,
     ) -> str | None:
-        gateway = message.gateway
+        gateway, sender = message.gateway, message.sender
         prior = await self.store.get_sms_record(gateway, message_id)
         if prior is not None:
             return _inline(prior)
