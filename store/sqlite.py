@@ -59,6 +59,25 @@ _INSERT_CASE = (
 )
 _CASE_SELECT = ", ".join(f"k.{c} AS k_{c}" for c in CASE_COLUMNS)
 
+# Everything that happened to one complaint, in order: its receipt, the workflow's events,
+# the citizen's follow-ups, and every SMS said to the citizen about it (answered in the
+# gateway's webhook reply, or sent through a sender with how that went).
+_TIMELINE_PARTS = (
+    "SELECT received_at AS at, 'complaint.received' AS kind, NULL AS state, "
+    "COALESCE(logged_by, channel) AS actor, NULL AS note, 0 AS src, 0 AS seq "
+    "FROM complaints WHERE id = ?",
+    "SELECT at, kind, state, actor, note, 1, id FROM case_events WHERE complaint_id = ?",
+    "SELECT received_at, 'complaint.followup', NULL, channel, text, 2, id "
+    "FROM complaint_followups WHERE complaint_id = ?",
+    "SELECT received_at, 'sms.reply', 'answered', gateway, reply, 3, rowid "
+    "FROM sms_messages WHERE complaint_id = ? AND reply_via = 'http'",
+    "SELECT updated_at, 'sms.' || purpose, state, gateway, "
+    "text || COALESCE(' [' || last_error || ']', ''), 4, rowid "
+    "FROM sms_outbound WHERE complaint_id = ?",
+)
+_TIMELINE = " UNION ALL ".join(_TIMELINE_PARTS) + " ORDER BY at, src, seq"
+_TIMELINE_SOURCES = len(_TIMELINE_PARTS)
+
 Clock = Callable[[], datetime]
 
 
@@ -310,42 +329,11 @@ class SqliteStore(SqliteSmsStore, Store):
         return case_from_row(row) if row else None
 
     async def timeline(self, complaint_id: str) -> list[TimelineEntry]:
-        async with self._read.execute(
-            "SELECT received_at, channel, logged_by FROM complaints WHERE id = ?", (complaint_id,)
-        ) as cur:
-            first = await cur.fetchone()
-        if first is None:
-            return []
-        entries = [
-            TimelineEntry(
-                at=parse_ts(first["received_at"]),
-                kind="complaint.received",
-                actor=first["logged_by"] or first["channel"],
-            )
-        ]
-        async with self._read.execute(
-            "SELECT at, kind, state, actor, note FROM case_events WHERE complaint_id = ? "
-            "ORDER BY id",
-            (complaint_id,),
-        ) as cur:
+        async with self._read.execute(_TIMELINE, (complaint_id,) * _TIMELINE_SOURCES) as cur:
             rows = await cur.fetchall()
-        entries += [TimelineEntry(at=parse_ts(r["at"]), **_without(r, "at")) for r in rows]
-        async with self._read.execute(
-            "SELECT received_at, channel, text FROM complaint_followups WHERE complaint_id = ? "
-            "ORDER BY id",
-            (complaint_id,),
-        ) as cur:
-            followups = await cur.fetchall()
-        entries += [
-            TimelineEntry(
-                at=parse_ts(r["received_at"]),
-                kind="complaint.followup",
-                actor=r["channel"],
-                note=r["text"],
-            )
-            for r in followups
+        return [
+            TimelineEntry(at=parse_ts(r["at"]), **_without(r, "at", "src", "seq")) for r in rows
         ]
-        return sorted(entries, key=lambda entry: entry.at)
 
     async def list_complaints(self, query: ComplaintQuery, now: datetime) -> QueuePage:
         where, params = _filters(query, now)

@@ -12,7 +12,7 @@ import pytest
 from channels.sms.udh import concat_udh
 from normalizer.models import Flag
 from store.sms import OutboundSms, OutboundState
-from tests.conftest import Running, eventually, file_complaint, start_gateway
+from tests.conftest import ADMIN_AUTH, Running, eventually, file_complaint, start_gateway
 from tests.fakes.kannel_sendsms import FakeKannel
 from tests.fakes.twilio_api import FakeTwilio
 from tests.fakes.vonage_api import FakeVonage
@@ -175,7 +175,16 @@ async def test_a_reply_is_retried_on_5xx_and_sent_exactly_once(
         [reply] = await sent(vonage, 1)
         [done] = await outbound_until(running, lambda row: row.state is OutboundState.SENT)
         assert done.provider_id and vonage.requests == 3
-        assert tracking_id_in(reply["text"])
+        # The Admin Penghubung sees in the complaint's timeline that the citizen got it.
+        tracking_id = tracking_id_in(reply["text"])
+        async with running.http.get(
+            f"/api/v1/complaints/{tracking_id}", headers=ADMIN_AUTH
+        ) as response:
+            detail = await response.json()
+        sms = [e for e in detail["timeline"] if e["kind"] == "sms.reply"]
+        assert [(e["state"], e["actor"], e["note"]) for e in sms] == [
+            ("sent", "vonage", reply["text"])
+        ]
     finally:
         await running.stop()
 

@@ -116,10 +116,12 @@ async def test_follow_ups_are_appended_to_the_citizens_own_complaint(sms: Runnin
     assert "tidak ditemukan" in (twiml_text(foreign) or "")
     complaint = await sms.store.get_complaint(tracking_id)
     assert complaint is not None
-    notes = [
-        e.note for e in await sms.store.timeline(complaint.id) if e.kind == "complaint.followup"
-    ]
+    timeline = await sms.store.timeline(complaint.id)
+    notes = [e.note for e in timeline if e.kind == "complaint.followup"]
     assert notes == ["Lubangnya sekarang dua meter.", "Ada korban luka kemarin sore."]
+    # Each answer given in Twilio's webhook reply shows too, in order.
+    answered = [e.note for e in timeline if e.kind == "sms.reply"]
+    assert answered == [twiml_text(twiml), twiml_text(added), twiml_text(bare)]
     assert sms.count("complaints") == 1
 
 
