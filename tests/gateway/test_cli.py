@@ -18,6 +18,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 from aiohttp import ClientConnectionError, ClientSession, ClientTimeout, CookieJar
@@ -319,7 +320,7 @@ class Launcher:
     tmp_path: Path
     started: list[ServerProcess] = field(default_factory=list)
 
-    def start(self, db: Path | None = None) -> ServerProcess:
+    def start(self, db: Path | None = None, **extra: str) -> ServerProcess:
         db = db or self.tmp_path / "lapor.db"
         port = free_port()
         name = f"serve-{len(self.started)}"
@@ -330,6 +331,7 @@ class Launcher:
             "LAPOR_UPLOAD_DIR": str(self.tmp_path / "uploads"),
             "LAPOR_SECRET_KEY": "kunci-uji-coba-proses-nyata",
             "LAPOR_DISPATCH_POLL_SECONDS": "0.2",
+            **extra,
         }
         with (
             (self.tmp_path / f"{name}.out").open("wb") as out,
@@ -392,6 +394,24 @@ async def test_serve_answers_the_form_and_files_a_durable_complaint(launcher: La
     assert tracking_ids_in(server.db) == [tracking_id]
     server.process.send_signal(signal.SIGTERM)
     assert_clean_exit(server, await server.wait_exit())
+
+
+async def test_debug_logs_carry_no_citizen_words_numbers_or_secrets(launcher: Launcher) -> None:
+    secret = "rahasia-kannel-uji"
+    server = launcher.start(LAPOR_LOG_LEVEL="DEBUG", LAPOR_KANNEL_SECRET=secret)
+    await server.wait_until_up()
+    words = "Lampu jalan di Gang Mawar mati sejak Senin malam"
+    query = urlencode({"secret": secret, "from": "081298765432", "text": words, "id": "k-1"})
+    async with ClientSession() as http:
+        async with http.get(f"{server.base}/webhooks/sms/kannel?{query}") as response:
+            assert response.status == 200, await response.text()
+        await file_complaint(http, server)
+    server.process.send_signal(signal.SIGTERM)
+    assert_clean_exit(server, await server.wait_exit())
+    _, err = server.output()
+    assert " DEBUG " in err  # debug logging was on
+    for private in ("81298765432", "Gang Mawar", secret, "1234567890", "Siti Aminah", "Merdeka"):
+        assert str(private) not in err, private
 
 
 @dataclass
