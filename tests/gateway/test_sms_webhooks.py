@@ -24,6 +24,8 @@ from tests.gateway.sms_support import (
 )
 from workflow.states import CaseState
 
+VONAGE_FIXTURES = Path(__file__).parents[1] / "channels" / "sms" / "fixtures" / "vonage"
+
 
 @pytest.fixture
 async def sms(tmp_path: Path) -> AsyncIterator[Running]:
@@ -223,3 +225,26 @@ async def _case_count(running: Running) -> int:
 
 def _other(symbol: str) -> str:
     return "2" if symbol != "2" else "3"
+
+
+async def test_signed_vonage_deliveries_are_checked_at_the_door(tmp_path: Path) -> None:
+    """A delivery exactly as Vonage signed it is filed; the same with its text changed, or
+    replayed ten minutes later, is refused and leaves nothing behind."""
+    fixture = VONAGE_FIXTURES / "signed_md5hash.query"
+    signed = fixture.read_text().strip()
+    settings = SMS_SETTINGS | {"vonage_signature_secret": "Zk8wQ3rT6yP1sV4n"}
+    running = await start_gateway(tmp_path, **settings)
+    try:
+        tampered = signed.replace("Pungutan+liar", "Pungutan+resmi")
+        async with running.http.get(f"/webhooks/sms/vonage?{tampered}") as response:
+            assert response.status == 403
+        assert running.count("complaints") == 0
+        async with running.http.get(f"/webhooks/sms/vonage?{signed}") as response:
+            assert response.status == 200
+        [(text, phone)] = query(running, "SELECT text, reporter_phone FROM complaints")
+        assert text.startswith("Pungutan liar di kantor desa") and phone == CITIZEN
+        running.clock.advance(minutes=10)
+        async with running.http.get(f"/webhooks/sms/vonage?{signed}") as response:
+            assert response.status == 403  # a replay outside the signature's five minutes
+    finally:
+        await running.stop()
