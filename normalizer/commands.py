@@ -56,7 +56,9 @@ def parse_command(message: str, min_complaint_chars: int) -> Command:
     """
     match = _FIRST_WORD.match(message.strip())
     if match is None:
-        return Command(intent=Intent.COMPLAINT, text=message.strip(), keyword=False)
+        # Nothing but spaces, punctuation or emoji: a pocket send or a puzzled "?" gets
+        # the formats, not a complaint number.
+        return Command(intent=Intent.HELP, text=message.strip(), keyword=False)
     word, rest = match["word"], (match["rest"] or "").strip()
     keyword = word.upper()
     if keyword in COMPLAINT_WORDS:

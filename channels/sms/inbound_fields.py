@@ -98,15 +98,15 @@ def identifier(field: str, value: str | None) -> str:
     return value
 
 
-def text(field: str, value: str, *, may_be_empty: bool = False) -> str:
+def text(field: str, value: str) -> str:
     """The message text, kept as sent (the normaliser tidies it), within our limit.
 
-    Other control characters and lone surrogates are refused rather than dropped: no
-    phone sends them, and PostgreSQL cannot even store a NUL in the original text."""
+    An empty text is a real SMS (a pocket send, a photo alone) and is answered with help,
+    not refused: a gateway told 4xx retries it (Vonage for a day). Other control characters
+    and lone surrogates are refused rather than dropped: no phone sends them, and
+    PostgreSQL cannot even store a NUL in the original text."""
     if len(value) > MAX_TEXT_CHARS:
         raise InvalidSms(field, f"longer than {MAX_TEXT_CHARS} characters")
-    if not value.strip() and not may_be_empty:
-        raise InvalidSms(field, "empty message")
     if any(_forbidden(char) for char in value):
         raise InvalidSms(field, "contains control characters or invalid Unicode")
     return value

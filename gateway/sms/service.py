@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 # These gateways send our HTTP answer as the reply SMS (TwiML, Kannel's text/plain body);
 # the others get it through their sender (Vonage's API, Gammu's outbox).
 INLINE_GATEWAYS = frozenset({"twilio", "kannel"})
-EMPTY_TEXT = "(pesan tanpa teks)"
 
 
 @dataclass(frozen=True)
@@ -190,8 +189,9 @@ class SmsService:
         return await self._complaint(command, delivery)
 
     async def _complaint(self, command: Command, delivery: _Delivery) -> _Outcome:
-        text = clean_text(command.text) or EMPTY_TEXT
-        too_short = text == EMPTY_TEXT or len(text) < self._profile.sms.min_complaint_chars
+        # Never empty: a message without a word is a help request (normalizer.commands).
+        text = clean_text(command.text)
+        too_short = len(text) < self._profile.sms.min_complaint_chars
         flags = delivery.flags + ((Flag.TOO_SHORT,) if too_short else ())
         inbound = Inbound(
             channel=Channel.SMS,

@@ -99,11 +99,12 @@ async def test_cek_answers_the_status_only_to_the_number_that_filed_it(sms: Runn
     assert sms.count("complaints") == complaints  # asking stores no complaint
 
 
-async def test_info_answers_with_the_formats(sms: Running) -> None:
-    _, twiml = await twilio_sms(sms, "info")
+@pytest.mark.parametrize("message", ["info", "BANTUAN?", "", "  ", "??"])
+async def test_help_and_empty_messages_get_the_formats(sms: Running, message: str) -> None:
+    _, twiml = await twilio_sms(sms, message)
     reply = twiml_text(twiml) or ""
     assert "LAPOR" in reply and "CEK" in reply and "TAMBAH" in reply
-    assert sms.count("complaints") == 0
+    assert sms.count("complaints") == 0 and sms.count("sms_messages") == 1
 
 
 async def test_follow_ups_are_appended_to_the_citizens_own_complaint(sms: Running) -> None:

@@ -45,8 +45,10 @@ CASES = [
     # An ID alone is not a follow-up (nothing to add): it is a complaint text, too short.
     (ID, Intent.COMPLAINT, ID, None, None, False),
     (f"{TYPO} lubangnya makin besar", Intent.COMPLAINT, f"{TYPO} lubangnya makin besar", None, None, False),  # noqa: E501
-    ("", Intent.COMPLAINT, "", None, None, False),
-    ("...", Intent.COMPLAINT, "...", None, None, False),
+    ("", Intent.HELP, "", None, None, False),
+    ("...", Intent.HELP, "...", None, None, False),
+    ("?", Intent.HELP, "?", None, None, False),
+    ("😡😡", Intent.HELP, "😡😡", None, None, False),
 ]  # fmt: skip
 
 

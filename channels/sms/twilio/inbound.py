@@ -70,7 +70,7 @@ def parse(params: Sequence[tuple[str, str]], received_at: datetime, raw: RawPayl
         message_id=message_id,
         sender=check.sender("From", fields.get("From")),
         recipient=check.optional_address("To", fields.get("To")),
-        text=check.text("Body", fields.get("Body") or "", may_be_empty=bool(media)),
+        text=check.text("Body", fields.get("Body") or ""),
         received_at=received_at,
         media=media,
         raw=raw,

@@ -271,7 +271,6 @@ MMS_FORM = form("mms_two_media.form")
             edited(SMS_FORM, {"Body": "a" * (MAX_TEXT_CHARS + 1)}), "Body", id="body-too-long"
         ),
         pytest.param(edited(SMS_FORM, {"Body": "x" * 10_001}), "Body", id="body-10001"),
-        pytest.param(edited(SMS_FORM, {"Body": ""}), "Body", id="empty-without-media"),
         pytest.param(edited(SMS_FORM, {"Body": "ada\x07bel"}), "Body", id="body-control"),
         pytest.param(edited(SMS_FORM, {"NumMedia": "abc"}), "NumMedia", id="num-media-word"),
         pytest.param(edited(SMS_FORM, {"NumMedia": "-1"}), "NumMedia", id="num-media-negative"),
