@@ -408,7 +408,8 @@ async def test_debug_logs_carry_no_citizen_words_numbers_or_secrets(launcher: La
         await file_complaint(http, server)
     server.process.send_signal(signal.SIGTERM)
     assert_clean_exit(server, await server.wait_exit())
-    _, err = server.output()
+    out, err = server.output()
+    assert f"SMS kannel       {server.base}/webhooks/sms/kannel" in out  # where to point Kannel
     assert " DEBUG " in err  # debug logging was on
     for private in ("81298765432", "Gang Mawar", secret, "1234567890", "Siti Aminah", "Merdeka"):
         assert str(private) not in err, private
