@@ -31,6 +31,7 @@ _OUTBOUND_COLUMNS = (
     "id", "gateway", "recipient", "text", "purpose", "complaint_id", "state", "attempts",
     "next_attempt_at", "created_at", "updated_at", "provider_id", "last_error",
 )  # fmt: skip
+_SMS_RECORD = "SELECT * FROM sms_messages WHERE gateway = ? AND message_id = ?"
 _INSERT_OUTBOUND = (
     f"INSERT INTO sms_outbound ({', '.join(_OUTBOUND_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(_OUTBOUND_COLUMNS))}) ON CONFLICT (id) DO NOTHING"
@@ -116,7 +117,7 @@ class SqliteSmsStore(SmsStore):
 
     async def get_sms_record(self, gateway: str, message_id: str) -> SmsRecord | None:
         async with self._read.execute(
-            "SELECT * FROM sms_messages WHERE gateway = ? AND message_id = ?",
+            _SMS_RECORD,
             (gateway, message_id),
         ) as cur:
             row = await cur.fetchone()
@@ -142,7 +143,7 @@ class SqliteSmsStore(SmsStore):
         results: list[Any] = []
         for record, reply in items:
             async with conn.execute(
-                "SELECT * FROM sms_messages WHERE gateway = ? AND message_id = ?",
+                _SMS_RECORD,
                 (record.gateway, record.message_id),
             ) as cur:
                 existing = await cur.fetchone()
