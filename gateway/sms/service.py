@@ -79,6 +79,11 @@ class SmsService:
         """Take one delivery; returns the reply to give in the HTTP answer (inline gateways
         only: the others get theirs queued), or None for no reply."""
         inline = message.gateway in INLINE_GATEWAYS
+        now = self._clock()
+        if message.received_at > now:
+            # A gateway's clock or zone off (Gammu writes local time): a complaint is never
+            # received in the future, and its deadlines never start there.
+            message = message.model_copy(update={"received_at": now})
         if message.part is None:
             # A gateway that gives no id (Kannel without %I): nothing to know a retry by.
             message_id = message.message_id or uuid.uuid4().hex

@@ -143,6 +143,7 @@ async def test_an_sms_becomes_a_case_answered_with_its_id_and_cek_tells_its_stat
 
     complaint = await running.store.get_complaint(tracking_id)
     assert complaint is not None and complaint.text == TEXT
+    assert complaint.received_at <= running.clock()  # a modem's clock ahead is not believed
     assert complaint.reporter.phone == CITIZEN  # E.164, however the gateway wrote it
 
     async def case() -> Any:
