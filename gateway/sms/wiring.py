@@ -76,6 +76,11 @@ def sms_gateways(settings: Settings, profile: Profile) -> SmsGateways:
         gateways.gammu = GammuDatabase.from_url(s.gammu_database_url.get_secret_value())
         gateways.senders["gammu"] = GammuSender(gateways.gammu)
     _warn_unanswerable(gateways)
+    if "vonage" in webhooks and s.vonage_signature_secret is None:
+        log.warning(
+            "LAPOR_VONAGE_SIGNATURE_SECRET is not set: anyone who finds the Vonage webhook can "
+            "file SMS complaints in any number's name and have replies sent to it"
+        )
     if "twilio" in webhooks and not s.public_base_url:
         log.warning(
             "LAPOR_PUBLIC_BASE_URL is not set: Twilio signs the public URL it calls, and "
