@@ -173,6 +173,13 @@ def change_one_symbol(tracking_id: str, at: int) -> str:
     return tracking_id[:at] + other + tracking_id[at + 1 :]
 
 
+def swap_neighbours(tracking_id: str) -> str:
+    """The first two different neighbours swapped: swapping equal ones (a random ID starts
+    "KK…" one time in 31) would change nothing and make this case flaky."""
+    i = next(i for i in range(len(tracking_id) - 1) if tracking_id[i] != tracking_id[i + 1])
+    return tracking_id[:i] + tracking_id[i + 1] + tracking_id[i] + tracking_id[i + 2 :]
+
+
 @pytest.mark.parametrize(
     ("given", "message"),
     [
@@ -181,7 +188,7 @@ def change_one_symbol(tracking_id: str, at: int) -> str:
         (lambda t: change_one_symbol(t, 0), "tidak valid. Periksa kembali penulisannya."),
         (lambda t: change_one_symbol(t, 4), "tidak valid. Periksa kembali penulisannya."),
         (lambda t: change_one_symbol(t, 8), "tidak valid. Periksa kembali penulisannya."),
-        (lambda t: t[1] + t[0] + t[2:], "tidak valid. Periksa kembali penulisannya."),
+        (swap_neighbours, "tidak valid. Periksa kembali penulisannya."),
         (lambda t: t[:-1], "tidak valid. Periksa kembali penulisannya."),
         (lambda _: "LAPOR", "Nomor pelacakan LAPOR tidak valid."),
     ],
