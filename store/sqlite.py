@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextlib
 import json
 import secrets
 import sqlite3
@@ -42,7 +41,7 @@ from store.rows import (
     ts,
 )
 from store.sqlite_sms import SqliteSmsStore
-from store.sqlite_writer import GroupCommitWriter
+from store.sqlite_writer import CommitWakeup, GroupCommitWriter
 
 MIGRATIONS = Path(__file__).parent / "migrations" / "sqlite"
 EVENT_COMPLAINT_RECEIVED = "complaint.received"
@@ -107,12 +106,11 @@ class SqliteStore(SqliteSmsStore, Store):
         self._clock = clock
         self._queue_limit = write_queue_limit
         self._rng = secrets.SystemRandom()
-        self._events = asyncio.Event()
-        self._new_events = False  # set by a write that added outbox events, until it commits
+        self._events = CommitWakeup()  # new outbox events, for the dispatcher
         self._writer_conn: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._writer: GroupCommitWriter | None = None
-        self._init_sms()
+        self._outbound = CommitWakeup()  # newly queued SMS, for the outbound worker
 
     # -- life cycle ---------------------------------------------------------------
 
@@ -275,7 +273,7 @@ class SqliteStore(SqliteSmsStore, Store):
             await conn.executemany(
                 "INSERT INTO outbox (kind, complaint_id, created_at) VALUES (?, ?, ?)", outbox
             )
-            self._new_events = True
+            self._events.wrote()
         if payloads:
             await conn.executemany("INSERT INTO inbound_payloads VALUES (?, ?, ?)", payloads)
         return results
@@ -420,17 +418,11 @@ class SqliteStore(SqliteSmsStore, Store):
         return results
 
     def _committed(self) -> None:
-        self._sms_committed()
-        # Only new outbox events wake the dispatcher: waking it on every commit (its own
-        # claims and cases included) would have it claim nothing in a busy loop.
-        if self._new_events:
-            self._new_events = False
-            self._events.set()
+        self._events.committed()
+        self._outbound.committed()
 
     async def wait_for_events(self, max_wait: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._events.wait(), max_wait)
-        self._events.clear()
+        await self._events.wait(max_wait)
 
     async def health(self) -> dict[str, object]:
         async with self._read.execute("PRAGMA journal_mode") as cur:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import abc
-import asyncio
-import contextlib
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -25,7 +23,7 @@ from store.sms import (
     SmsStore,
     StoredPart,
 )
-from store.sqlite_writer import GroupCommitWriter
+from store.sqlite_writer import CommitWakeup, GroupCommitWriter
 
 _OUTBOUND_COLUMNS = (
     "id", "gateway", "recipient", "text", "purpose", "complaint_id", "state", "attempts",
@@ -49,14 +47,7 @@ class SqliteSmsStore(SmsStore):
     @abc.abstractmethod
     def _write(self) -> GroupCommitWriter: ...
 
-    def _init_sms(self) -> None:
-        self._outbound_event = asyncio.Event()
-        self._new_outbound = False  # set by a write that queued SMS, until it commits
-
-    def _sms_committed(self) -> None:
-        if self._new_outbound:
-            self._new_outbound = False
-            self._outbound_event.set()
+    _outbound: CommitWakeup
 
     # -- parts of long messages -----------------------------------------------------
 
@@ -160,7 +151,7 @@ class SqliteSmsStore(SmsStore):
             )  # fmt: skip
             if reply is not None:
                 await conn.execute(_INSERT_OUTBOUND, _outbound_row(reply))
-                self._new_outbound = True
+                self._outbound.wrote()
             results.append(record)
         return results
 
@@ -204,7 +195,8 @@ class SqliteSmsStore(SmsStore):
             for item in items:
                 cur = await conn.execute(_INSERT_OUTBOUND, _outbound_row(item))
                 results.append(cur.rowcount == 1)
-            self._new_outbound = self._new_outbound or any(results)
+            if any(results):
+                self._outbound.wrote()
             return results
 
         queued: bool = await self._write.submit(enqueue, message)
@@ -279,9 +271,7 @@ class SqliteSmsStore(SmsStore):
             return [_outbound(row) for row in await cur.fetchall()]
 
     async def wait_for_outbound(self, max_wait: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._outbound_event.wait(), max_wait)
-        self._outbound_event.clear()
+        await self._outbound.wait(max_wait)
 
 
 async def _add_part(conn: aiosqlite.Connection, key: PartKey, part: StoredPart) -> tuple[str, bool]:

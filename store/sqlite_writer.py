@@ -9,6 +9,7 @@ only after that commit returns, so nothing is acknowledged before it is durable.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
@@ -116,6 +117,30 @@ class GroupCommitWriter:
             await self._conn.execute("ROLLBACK")
             raise
         return results
+
+
+class CommitWakeup:
+    """Wakes whoever waits for a kind of row (outbox events, SMS to send) once a transaction
+    that wrote some has committed. Only those commits wake it: waking on every commit (the
+    waiter's own claims included) would have it find nothing in a busy loop."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+        self._written = False  # set inside a transaction, until it commits
+
+    def wrote(self) -> None:
+        self._written = True
+
+    def committed(self) -> None:
+        if self._written:
+            self._written = False
+            self._event.set()
+
+    async def wait(self, max_wait: float) -> None:
+        """Return once such a commit happened, or after `max_wait` seconds."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), max_wait)
+        self._event.clear()
 
 
 def _runs(batch: list[_Job]) -> list[tuple[BatchHandler, list[_Job]]]:
