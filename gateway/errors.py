@@ -53,9 +53,7 @@ async def read_json(request: web.Request, limit: int) -> object:
     """The request's JSON body: 415 for another media type, 413 past `limit`, 400 if broken."""
     if request.content_type != "application/json":
         raise json_error(415, "unsupported_media_type", "Kirim data sebagai application/json.")
-    body = await read_body(request, limit)
-    if body is None:
-        raise json_error(413, "too_large", f"Data melebihi batas {limit} byte.")
+    body = await read_body_within(request, limit)
     try:
         return json.loads(body)
     except ValueError as exc:  # bad JSON or UTF-8, or an integer too long to convert
@@ -63,6 +61,14 @@ async def read_json(request: web.Request, limit: int) -> object:
     except RecursionError:  # nested deeper than the parser's recursion limit
         message = "JSON tidak dapat dibaca: terlalu bertingkat."
         raise json_error(400, "malformed_json", message) from None
+
+
+async def read_body_within(request: web.Request, limit: int) -> bytes:
+    """The whole body; 413 (as JSON) past `limit` bytes."""
+    body = await read_body(request, limit)
+    if body is None:
+        raise json_error(413, "too_large", f"Data melebihi batas {limit} byte.")
+    return body
 
 
 async def read_body(request: web.Request, limit: int) -> bytes | None:

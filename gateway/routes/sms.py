@@ -19,7 +19,7 @@ from channels.sms.models import ForbiddenSms, InvalidSms
 from channels.sms.twilio import inbound as twilio
 from channels.sms.vonage import inbound as vonage
 from gateway.context import Gateway, gateway_of
-from gateway.errors import json_error, read_body
+from gateway.errors import json_error, read_body_within
 from gateway.sms.service import SmsService
 from normalizer.models import RawPayload
 
@@ -56,13 +56,6 @@ def sms_webhook(
     return decorate
 
 
-async def _body(request: web.Request) -> bytes:
-    body = await read_body(request, MAX_DELIVERY_BYTES)
-    if body is None:
-        raise json_error(413, "too_large", f"Data melebihi batas {MAX_DELIVERY_BYTES} byte.")
-    return body
-
-
 def _form(body: bytes) -> list[tuple[str, str]]:
     try:
         return parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
@@ -85,7 +78,7 @@ def _raw(request: web.Request, body: bytes) -> RawPayload:
 @routes.post("/webhooks/sms/twilio")
 @sms_webhook("twilio")
 async def twilio_webhook(request: web.Request, gw: Gateway, sms: SmsService) -> web.Response:
-    body = await _body(request)
+    body = await read_body_within(request, MAX_DELIVERY_BYTES)
     params = _form(body)
     token = gw.settings.twilio_auth_token
     assert token is not None  # the webhook is open only with it
@@ -103,7 +96,7 @@ async def twilio_webhook(request: web.Request, gw: Gateway, sms: SmsService) -> 
 @routes.route("POST", "/webhooks/sms/vonage")
 @sms_webhook("vonage")
 async def vonage_webhook(request: web.Request, gw: Gateway, sms: SmsService) -> web.Response:
-    body = await _body(request) if request.method == "POST" else b""
+    body = await read_body_within(request, MAX_DELIVERY_BYTES) if request.method == "POST" else b""
     params = _vonage_params(request, body)
     secret = gw.settings.vonage_signature_secret
     if secret is not None:
@@ -145,7 +138,7 @@ async def kannel_webhook(request: web.Request, gw: Gateway, sms: SmsService) -> 
     assert secret is not None  # the webhook is open only with it
     given = request.query.get("secret") or request.headers.get("X-Kannel-Secret")
     kannel.verify_secret(secret.get_secret_value(), given)
-    body = await _body(request) if request.method == "POST" else b""
+    body = await read_body_within(request, MAX_DELIVERY_BYTES) if request.method == "POST" else b""
     raw_query = request.rel_url.raw_query_string
     message = kannel.parse(raw_query, body, request.headers, gw.clock(), _raw(request, body))
     reply = await sms.receive(message)
