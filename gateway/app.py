@@ -30,14 +30,12 @@ from gateway.sms import wiring as sms_wiring
 from gateway.sms.outbound import OutboundSmsWorker
 from gateway.sms.pollers import ExpiredParts, GammuPoller
 from gateway.sms.service import SmsLimits, SmsService
-from gateway.sms.wiring import SmsGateways
 from store.base import Store
 from store.blobs import BlobStore
 from store.factory import store_from_url
 from store.sqlite import utcnow
 
 log = logging.getLogger(__name__)
-SMS_GATEWAYS = web.AppKey("sms_gateways", SmsGateways)
 
 
 def create_app(
@@ -70,9 +68,8 @@ def create_app(
         staff=StaffDirectory.from_settings(settings),
         clock=clock,
         sms=SmsService(store, intake, profile, _sms_limits(settings), clock),
-        sms_webhooks=sms_gateways.webhooks,
+        sms_gateways=sms_gateways,
     )
-    app[SMS_GATEWAYS] = sms_gateways
     _warn_without_staff(settings)
     aiohttp_jinja2.setup(
         app,
@@ -103,18 +100,18 @@ def _secret(settings: Settings) -> str:
 async def _run_store_and_dispatcher(app: web.Application) -> AsyncIterator[None]:
     gw = app[GATEWAY]
     await gw.store.open()
-    tasks = [asyncio.create_task(loop, name=name) for name, loop in _background(app)]
+    tasks = [asyncio.create_task(loop, name=name) for name, loop in _background(gw)]
     yield
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    await app[SMS_GATEWAYS].close()
+    await gw.sms_gateways.close()
     await gw.store.close()
 
 
-def _background(app: web.Application) -> list[tuple[str, Coroutine[Any, Any, None]]]:
+def _background(gw: Gateway) -> list[tuple[str, Coroutine[Any, Any, None]]]:
     """The loops that run beside the routes, each as long as the application."""
-    gw, gateways = app[GATEWAY], app[SMS_GATEWAYS]
+    gateways = gw.sms_gateways
     settings, loops = gw.settings, []
     # An intake-only process (dispatch off) lets another process drive the workflow and
     # send SMS: only one process may claim outbox events and outbound SMS.
@@ -124,16 +121,15 @@ def _background(app: web.Application) -> list[tuple[str, Coroutine[Any, Any, Non
             gw.store, gateways.senders, gw.clock, max_attempts=settings.sms_send_max_attempts
         )
         loops += [("dispatcher", dispatcher.run()), ("sms-outbound", worker.run())]
-    if gw.sms is not None:
-        timeout = timedelta(seconds=settings.sms_concat_timeout_seconds)
-        expired = ExpiredParts(gw.sms, timeout, gw.clock)
-        # Often enough that a message waits little past its timeout, never a busy loop.
-        every_s = min(30.0, max(1.0, timeout.total_seconds() / 10))
-        loops.append(("sms-parts", keep_running(expired.run_once, _sleep(every_s), "SMS parts")))
-        if gateways.gammu is not None:
-            poller = GammuPoller(gw.sms, GammuInbox(gateways.gammu))
-            idle = _sleep(settings.gammu_poll_seconds)
-            loops.append(("gammu", keep_running(poller.run_once, idle, "Gammu inbox")))
+    timeout = timedelta(seconds=settings.sms_concat_timeout_seconds)
+    expired = ExpiredParts(gw.sms, timeout, gw.clock)
+    # Often enough that a message waits little past its timeout, never a busy loop.
+    every_s = min(30.0, max(1.0, timeout.total_seconds() / 10))
+    loops.append(("sms-parts", keep_running(expired.run_once, _sleep(every_s), "SMS parts")))
+    if gateways.gammu is not None:
+        poller = GammuPoller(gw.sms, GammuInbox(gateways.gammu))
+        idle = _sleep(settings.gammu_poll_seconds)
+        loops.append(("gammu", keep_running(poller.run_once, idle, "Gammu inbox")))
     return loops
 
 

@@ -12,7 +12,8 @@ from pydantic import ValidationError
 
 from config.profile import Profile, ProfileError, load_profile
 from config.settings import Settings
-from gateway.app import SMS_GATEWAYS, create_app
+from gateway.app import create_app
+from gateway.context import GATEWAY
 from gateway.server import serve
 from gateway.sms.wiring import check_reply_lengths
 
@@ -77,9 +78,10 @@ def _serve(settings: Settings, profile: Profile) -> int:
         f"  API aplikasi     {base}/api/v1/complaints  (OpenAPI: {base}/api/v1/openapi.json)\n"
         f"  kesehatan        {base}/healthz"
     )
-    for name in sorted(app[SMS_GATEWAYS].webhooks):
+    gateways = app[GATEWAY].sms_gateways
+    for name in sorted(gateways.webhooks):
         banner += f"\n  SMS {name:<12} {base}/webhooks/sms/{name}"
-    if app[SMS_GATEWAYS].gammu is not None:
+    if gateways.gammu is not None:
         banner += "\n  SMS gammu        inbox Gammu SMSD (LAPOR_GAMMU_DATABASE_URL)"
     try:
         asyncio.run(serve(app, settings.host, settings.port, banner))

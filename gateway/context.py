@@ -20,6 +20,7 @@ from store.blobs import BlobStore
 
 if TYPE_CHECKING:  # the SMS service's replies use the pages' date format, which needs this
     from gateway.sms.service import SmsService
+    from gateway.sms.wiring import SmsGateways
 
 
 @dataclass
@@ -32,8 +33,8 @@ class Gateway:
     signer: Signer
     staff: StaffDirectory
     clock: Callable[[], datetime]
-    sms: SmsService | None = None
-    sms_webhooks: frozenset[str] = frozenset()
+    sms: SmsService
+    sms_gateways: SmsGateways
 
     @property
     def form_limits(self) -> FormLimits:

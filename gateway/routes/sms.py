@@ -39,7 +39,7 @@ def sms_webhook(
         @wraps(handler)
         async def route(request: web.Request) -> web.Response:
             gw = gateway_of(request)
-            if gw.sms is None or gateway not in gw.sms_webhooks:
+            if gateway not in gw.sms_gateways.webhooks:
                 raise json_error(404, "channel_disabled", f"Kanal SMS {gateway} tidak aktif.")
             try:
                 return await handler(request, gw, gw.sms)
