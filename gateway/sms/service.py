@@ -45,7 +45,6 @@ class _Delivery:
     """One whole SMS being acted on: its words, whose they are, and what is known of it."""
 
     message: SmsMessage
-    sender: str
     external_id: str
     """`<gateway>:<message id>`: the idempotency key of what it files."""
     flags: tuple[Flag, ...]
@@ -150,7 +149,7 @@ class SmsService:
         flooded = await self._flooded(sender, message.received_at)
         flags += (Flag.RATE_LIMITED,) if flooded else ()
         command = parse_command(message.text, self._profile.sms.min_complaint_chars)
-        delivery = _Delivery(message, sender, f"{gateway}:{message_id}", flags)
+        delivery = _Delivery(message, f"{gateway}:{message_id}", flags)
         outcome = await self._act(command, delivery)
         reply = None if flooded else outcome.reply
         via = None if reply is None else ReplyVia.HTTP if inline else ReplyVia.SENDER
@@ -201,11 +200,11 @@ class SmsService:
         inbound = Inbound(
             channel=Channel.SMS,
             external_id=delivery.external_id,
-            sender=delivery.sender,
+            sender=delivery.message.sender,
             text=text,
             received_at=delivery.message.received_at,
             raw=delivery.message.raw,
-            reporter=Reporter(phone=delivery.sender),
+            reporter=Reporter(phone=delivery.message.sender),
             flags=flags,
         )
         complaint = (await self._intake.submit(inbound)).complaint
@@ -238,7 +237,7 @@ class SmsService:
         """The complaint the command names, or the reply saying why there is none."""
         if command.tracking_id is None:
             return _Outcome(command.intent, self._replies.bad_id(command), flags=delivery.flags)
-        complaint = await self._owned(command.tracking_id, delivery.sender)
+        complaint = await self._owned(command.tracking_id, delivery.message.sender)
         if complaint is None:
             reply = self._replies.not_found(command.tracking_id)
             return _Outcome(command.intent, reply, flags=delivery.flags)
@@ -256,15 +255,29 @@ class SmsService:
         return complaint if sender in numbers else None
 
     def _reply(self, record: SmsRecord) -> OutboundSms:
-        now = self._clock()
         assert record.reply is not None
+        message_id = f"reply-{record.gateway}-{record.message_id}"
+        return self._outgoing(message_id, record.gateway, record.sender, record.reply, "reply",
+                              record.complaint_id)  # fmt: skip
+
+    def _outgoing(
+        self,
+        message_id: str,
+        gateway: str,
+        recipient: str,
+        text: str,
+        purpose: str,
+        complaint_id: str | None,
+    ) -> OutboundSms:
+        """An SMS to queue now, first tried at once."""
+        now = self._clock()
         return OutboundSms(
-            id=f"reply-{record.gateway}-{record.message_id}",
-            gateway=record.gateway,
-            recipient=record.sender,
-            text=record.reply,
-            purpose="reply",
-            complaint_id=record.complaint_id,
+            id=message_id,
+            gateway=gateway,
+            recipient=recipient,
+            text=text,
+            purpose=purpose,
+            complaint_id=complaint_id,
             next_attempt_at=now,
             created_at=now,
         )
@@ -277,17 +290,9 @@ class SmsService:
         gateway = await self.store.sms_gateway_of(complaint.id)
         if gateway is None:
             return False
-        now = self._clock()
-        message = OutboundSms(
-            id=f"{purpose}-{complaint.id}-{uuid.uuid4().hex[:8]}",
-            gateway=gateway,
-            recipient=complaint.reply_to.address,
-            text=text,
-            purpose=purpose,
-            complaint_id=complaint.id,
-            next_attempt_at=now,
-            created_at=now,
-        )
+        message_id = f"{purpose}-{complaint.id}-{uuid.uuid4().hex[:8]}"
+        recipient = complaint.reply_to.address
+        message = self._outgoing(message_id, gateway, recipient, text, purpose, complaint.id)
         return await self.store.enqueue_sms(message)
 
 
