@@ -257,8 +257,9 @@ class SmsService:
     def _reply(self, record: SmsRecord) -> OutboundSms:
         assert record.reply is not None
         message_id = f"reply-{record.gateway}-{record.message_id}"
-        return self._outgoing(message_id, record.gateway, record.sender, record.reply, "reply",
-                              record.complaint_id)  # fmt: skip
+        return self._outgoing(
+            message_id, record.gateway, record.sender, record.reply, "reply", record.complaint_id
+        )
 
     def _outgoing(
         self,
