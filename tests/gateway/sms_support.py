@@ -16,6 +16,7 @@ from tests.conftest import Running
 TWILIO_SID = "AC" + "0" * 31 + "1"
 TWILIO_TOKEN = "twilio-auth-token-for-tests"
 PUBLIC = "https://lapor.ketapangkab.go.id"
+TWILIO_URL = PUBLIC + "/webhooks/sms/twilio"
 KANNEL_SECRET = "kannel-shared-secret"
 VONAGE_KEY, VONAGE_SECRET = "abcd1234", "vonage-api-secret"
 CITIZEN = "+6281234567890"
@@ -30,6 +31,28 @@ SMS_SETTINGS: dict[str, Any] = {
 }
 
 
+def signed_twilio_form(
+    body: str, sender: str, sid: str, *, token: str = TWILIO_TOKEN, url: str = TWILIO_URL
+) -> tuple[dict[str, str], str]:
+    """A Twilio SMS webhook form as Twilio sends it, and its `X-Twilio-Signature` (computed
+    by Twilio's own validator)."""
+    params = {
+        "ToCountry": "ID",
+        "SmsMessageSid": sid,
+        "NumMedia": "0",
+        "SmsSid": sid,
+        "FromCountry": "ID",
+        "Body": body,
+        "To": "1708",
+        "NumSegments": "1",
+        "MessageSid": sid,
+        "AccountSid": TWILIO_SID,
+        "From": sender,
+        "ApiVersion": "2010-04-01",
+    }
+    return params, RequestValidator(token).compute_signature(url, params)
+
+
 async def twilio_sms(
     running: Running,
     body: str,
@@ -38,24 +61,8 @@ async def twilio_sms(
     sid: str | None = None,
     signature: str | None = None,
 ) -> tuple[int, str]:
-    """POST a Twilio SMS webhook signed as Twilio signs it (its own validator computes it)."""
-    params = {
-        "ToCountry": "ID",
-        "SmsMessageSid": sid or "SM" + uuid.uuid4().hex,
-        "NumMedia": "0",
-        "SmsSid": sid or "",
-        "FromCountry": "ID",
-        "Body": body,
-        "To": "1708",
-        "NumSegments": "1",
-        "MessageSid": sid or "",
-        "AccountSid": TWILIO_SID,
-        "From": sender,
-        "ApiVersion": "2010-04-01",
-    }
-    params["MessageSid"] = params["SmsSid"] = params["SmsMessageSid"]
-    url = PUBLIC + "/webhooks/sms/twilio"
-    signed = RequestValidator(TWILIO_TOKEN).compute_signature(url, params)
+    """POST a Twilio SMS webhook signed as Twilio signs it."""
+    params, signed = signed_twilio_form(body, sender, sid or "SM" + uuid.uuid4().hex)
     headers = {
         "X-Twilio-Signature": signature if signature is not None else signed,
         "Content-Type": "application/x-www-form-urlencoded",
