@@ -1,0 +1,379 @@
+"""`make bench`: SMS intake through the gateway against the aiohttp ceiling, in one run.
+
+1. Start the gateway (`lapor-gateway serve`, a fresh SQLite file, WAL, synchronous=FULL)
+   and the bare endpoint (bench/bare.py) as processes of their own.
+2. Drive the bare endpoint with wrk (32 connections), then the gateway with as many unique,
+   correctly signed Twilio deliveries as the bare endpoint could take, so none repeats.
+3. Check the store: every acknowledged tracking ID is there, and nothing else but the
+   deliveries wrk left unanswered when its time ran out.
+4. Send deliveries at a steady half of the gateway's measured rate and read, from the
+   store, how long each complaint waited for its case (the dispatcher lag).
+5. Print the figures and write them to bench/results/latest.json.
+
+BENCH_SECONDS (default 20) sets each wrk run's length.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import random
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from aiohttp import ClientSession, TCPConnector
+
+from tests.gateway.sms_support import PUBLIC, TWILIO_TOKEN, signed_twilio_form
+
+BENCH = Path(__file__).resolve().parent
+RESULTS = BENCH / "results" / "latest.json"
+SECONDS = int(os.environ.get("BENCH_SECONDS", "20"))
+CONNECTIONS = 32
+WRK_THREADS = 2
+LAG_SECONDS = 10
+PATH = "/webhooks/sms/twilio"
+START_WITHIN = 30.0
+SETTLE_WITHIN = 60.0
+
+PROBLEMS = (
+    "Jalan berlubang besar",
+    "Lampu penerangan jalan mati",
+    "Sampah menumpuk dan berbau",
+    "Saluran air tersumbat sehingga banjir",
+    "Pelayanan KTP elektronik lambat",
+    "Sekolah kekurangan guru kelas",
+    "Jembatan kayu hampir roboh",
+    "Air PDAM tidak mengalir",
+    "Pungutan liar saat mengurus surat",
+    "Puskesmas tutup di jam pelayanan",
+)
+PLACES = (
+    "di Jl. Merdeka dekat Pasar Delta Pawan",
+    "di Desa Sungai Awan Kiri",
+    "di depan SDN 3 Benua Kayong",
+    "di Kelurahan Sampit, Kecamatan Delta Pawan",
+    "di simpang Jl. Gajah Mada",
+    "di Dusun Tanjung Pura RT 04",
+)
+TIMES = ("sejak seminggu lalu.", "sudah tiga hari.", "setiap malam.", "sejak bulan lalu.")
+MOBILE_PREFIXES = ("812", "813", "821", "822", "852", "853", "857", "858", "878", "896")
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def peak_rss_mb(self) -> float:
+        """The process's high-water resident memory (VmHWM), in MiB."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmHWM in /proc status")
+
+    def wait_up(self) -> None:
+        deadline = time.monotonic() + START_WITHIN
+        while True:
+            if self.process.poll() is not None:
+                raise SystemExit(f"{self.name} exited at start (code {self.process.returncode})")
+            try:
+                with urllib.request.urlopen(f"{self.base}/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{self.name} did not answer /healthz within {START_WITHIN}s")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(name: str, command: list[str], env: dict[str, str], work: Path) -> Server:
+    log = (work / f"{name}.log").open("wb")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=work)
+    server = Server(name, process, int(env["LAPOR_PORT"]))
+    server.wait_up()
+    return server
+
+
+def start_gateway(work: Path) -> Server:
+    env = {
+        key: value for key, value in os.environ.items() if not key.startswith("LAPOR_")
+    } | {
+        "LAPOR_PORT": str(free_port()),
+        "LAPOR_DATABASE_URL": f"sqlite:///{work / 'lapor.db'}",
+        "LAPOR_UPLOAD_DIR": str(work / "uploads"),
+        "LAPOR_SECRET_KEY": "kunci-bench-bukan-rahasia",
+        "LAPOR_PUBLIC_BASE_URL": PUBLIC,
+        "LAPOR_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+        "LAPOR_LOG_LEVEL": "WARNING",
+    }
+    return start("gateway", [str(Path(sys.executable).parent / "lapor-gateway"), "serve"], env, work)
+
+
+def start_bare(work: Path) -> Server:
+    port = free_port()
+    env = dict(os.environ) | {"LAPOR_PORT": str(port)}
+    return start("bare", [sys.executable, str(BENCH / "bare.py"), str(port)], env, work)
+
+
+# -- the deliveries -----------------------------------------------------------------------
+
+
+def deliveries(count: int, rng: random.Random) -> Iterator[tuple[str, str]]:
+    """Unique signed Twilio deliveries: (X-Twilio-Signature, form body)."""
+    from urllib.parse import urlencode
+
+    for _ in range(count):
+        sender = "+62" + rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
+        text = f"{rng.choice(PROBLEMS)} {rng.choice(PLACES)} {rng.choice(TIMES)}"
+        sid = "SM" + uuid.UUID(int=rng.getrandbits(128)).hex
+        params, signature = signed_twilio_form(text, sender, sid)
+        yield signature, urlencode(params)
+
+
+def write_requests(path: Path, count: int, rng: random.Random) -> None:
+    with path.open("w") as out:
+        for signature, body in deliveries(count, rng):
+            out.write(f"{signature}\t{body}\n")
+
+
+# -- wrk ------------------------------------------------------------------------------------
+
+
+def ensure_wrk() -> str:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk is not installed: `make bench` installs it (apt-get install wrk)")
+    return wrk
+
+
+def run_wrk(server: Server, requests: Path, answers: Path) -> dict[str, Any]:
+    env = dict(os.environ) | {
+        "BENCH_REQUESTS": str(requests),
+        "BENCH_ANSWERS": str(answers),
+        "BENCH_THREADS": str(WRK_THREADS),
+    }
+    command = [
+        ensure_wrk(),
+        f"-t{WRK_THREADS}",
+        f"-c{CONNECTIONS}",
+        f"-d{SECONDS}s",
+        "--timeout",
+        "30s",  # a slow answer is measured, not dropped as a time-out and sent again
+        "-s",
+        str(BENCH / "twilio.lua"),
+        server.base + PATH,
+    ]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    line = next(x for x in done.stdout.splitlines() if x.startswith("WRK-JSON "))
+    result: dict[str, Any] = json.loads(line.removeprefix("WRK-JSON "))
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
+
+
+# -- the store ----------------------------------------------------------------------------
+
+
+def read_db(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return list(conn.execute(sql, params).fetchall())
+    finally:
+        conn.close()
+
+
+def settle(db: Path) -> None:
+    """Wait until every complaint has its case: the writes wrk left running are done."""
+    deadline = time.monotonic() + SETTLE_WITHIN
+    sql = "SELECT (SELECT count(*) FROM complaints), (SELECT count(*) FROM cases)"
+    last: tuple[Any, ...] = ()
+    while time.monotonic() < deadline:
+        now = read_db(db, sql)[0]
+        if now == last and now[0] == now[1]:
+            return
+        last = now
+        time.sleep(0.5)
+    raise SystemExit(f"the store did not settle within {SETTLE_WITHIN}s: {last}")
+
+
+def check_store(db: Path, answers: Path, wrk: dict[str, Any]) -> int:
+    """The number of complaints stored, after checking that every acknowledged one is
+    there and that the rest are no more than the deliveries wrk left unanswered."""
+    settle(db)
+    stored = {row[0] for row in read_db(db, "SELECT tracking_id FROM complaints")}
+    acked = answers.read_text().split()
+    missing = set(acked) - stored
+    unanswered = wrk["sent"] - wrk["answered"]
+    if missing or len(acked) != wrk["ok"] or not 0 <= len(stored) - len(acked) <= unanswered:
+        raise SystemExit(
+            f"store check failed: {len(missing)} acknowledged missing, {len(acked)} IDs "
+            f"for {wrk['ok']} 2xx, {len(stored)} stored, {unanswered} unanswered at the end"
+        )
+    return len(stored)
+
+
+# -- the dispatcher at a steady rate --------------------------------------------------------
+
+
+async def steady_load(server: Server, rate: float, seconds: float, rng: random.Random) -> int:
+    """Send deliveries at `rate` per second, on schedule whatever the answers take."""
+    batch = list(deliveries(math.ceil(rate * seconds), rng))
+    failures = 0
+    async with ClientSession(connector=TCPConnector(limit=CONNECTIONS * 4)) as http:
+
+        async def send(signature: str, body: str) -> None:
+            nonlocal failures
+            headers = {
+                "X-Twilio-Signature": signature,
+                "Content-Type": "application/x-www-form-urlencoded",
+            }
+            async with http.post(server.base + PATH, data=body, headers=headers) as response:
+                await response.read()
+                failures += response.status != 200
+
+        start = time.monotonic()
+        tasks = []
+        for i, (signature, body) in enumerate(batch):
+            await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
+            tasks.append(asyncio.create_task(send(signature, body)))
+        await asyncio.gather(*tasks)
+    return failures
+
+
+def dispatch_lags_ms(db: Path, since: str) -> list[float]:
+    """For each complaint stored since `since`: its commit to its case opening, in ms."""
+    rows = read_db(
+        db,
+        "SELECT c.created_at, e.at FROM complaints c JOIN case_events e "
+        "ON e.complaint_id = c.id AND e.kind = 'case.opened' WHERE c.created_at > ?",
+        (since,),
+    )
+    parse = datetime.fromisoformat
+    return [(parse(opened) - parse(created)).total_seconds() * 1000 for created, opened in rows]
+
+
+def percentile(values: list[float], pct: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[pct - 1]
+
+
+# -- the run --------------------------------------------------------------------------------
+
+
+def main() -> None:
+    ensure_wrk()
+    rng = random.Random(1708)
+    with tempfile.TemporaryDirectory(prefix="lapor-bench-") as tmp:
+        work = Path(tmp)
+        gateway, bare = start_gateway(work), start_bare(work)
+        try:
+            results = measure(work, gateway, bare, rng)
+        finally:
+            gateway.stop()
+            bare.stop()
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print_table(results)
+
+
+def measure(work: Path, gateway: Server, bare: Server, rng: random.Random) -> dict[str, Any]:
+    # The bare endpoint may see a delivery twice; it does not look.
+    write_requests(work / "bare.txt", 20_000, rng)
+    print(f"bare endpoint: wrk, {CONNECTIONS} connections, {SECONDS} s …", flush=True)
+    bare_run = run_wrk(bare, work / "bare.txt", work / "bare-answers.txt")
+    # The gateway can go no faster than the bare endpoint: that many deliveries never repeat.
+    count = math.ceil(bare_run["rps"] * SECONDS * 1.2) + 1000
+    write_requests(work / "gateway.txt", count, rng)
+    print(f"gateway: wrk, {CONNECTIONS} connections, {SECONDS} s …", flush=True)
+    run = run_wrk(gateway, work / "gateway.txt", work / "gateway-answers.txt")
+    if run["wrapped"]:
+        raise SystemExit("the gateway run repeated deliveries: generate more")
+    db = work / "lapor.db"
+    stored = check_store(db, work / "gateway-answers.txt", run)
+    rate = run["rps"] / 2
+    print(f"dispatcher lag: {rate:.0f} deliveries/s for {LAG_SECONDS} s …", flush=True)
+    since = read_db(db, "SELECT max(created_at) FROM complaints")[0][0]
+    lag_failures = asyncio.run(steady_load(gateway, rate, LAG_SECONDS, rng))
+    settle(db)
+    lags = dispatch_lags_ms(db, since)
+    socket_errors = sum(run[k] for k in ("connect_errors", "read_errors", "write_errors"))
+    return {
+        "gateway_rps": round(run["rps"], 1),
+        "bare_rps": round(bare_run["rps"], 1),
+        "ratio": round(run["rps"] / bare_run["rps"], 3),
+        "p50_ms": run["p50_us"] / 1000,
+        "p99_ms": run["p99_us"] / 1000,
+        "non_2xx": run["non_2xx_3xx"] + run["timeouts"] + socket_errors,
+        "peak_rss_mb": round(gateway.peak_rss_mb(), 1),
+        "stored": stored,
+        "acknowledged": run["ok"],
+        "unanswered_at_stop": run["sent"] - run["answered"],
+        "dispatch_lag_p50_ms": round(percentile(lags, 50), 1),
+        "dispatch_lag_p99_ms": round(percentile(lags, 99), 1),
+        "lag_rate_per_s": round(rate, 1),
+        "lag_non_2xx": lag_failures,
+        "bare_p50_ms": bare_run["p50_us"] / 1000,
+        "bare_p99_ms": bare_run["p99_us"] / 1000,
+        "seconds": SECONDS,
+        "connections": CONNECTIONS,
+        "cpus": os.cpu_count(),
+        "at": datetime.now().astimezone().isoformat(timespec="seconds"),
+    }
+
+
+def print_table(r: dict[str, Any]) -> None:
+    rows = [
+        ("requests/s (gateway, bare)", f"{r['gateway_rps']:.0f}", f"{r['bare_rps']:.0f}"),
+        ("ratio gateway / bare", f"{r['ratio']:.2f}", "target >= 0.45"),
+        ("latency p50 / p99 (ms)", f"{r['p50_ms']:.1f} / {r['p99_ms']:.1f}", "p99 <= 15"),
+        ("non-2xx", str(r["non_2xx"]), "target 0"),
+        ("peak RSS of the gateway (MB)", f"{r['peak_rss_mb']:.0f}", "<= 300"),
+        ("stored / acknowledged", f"{r['stored']} / {r['acknowledged']}", "equal, but for"),
+        ("  unanswered when wrk stopped", str(r["unanswered_at_stop"]), "those cut off"),
+        (
+            f"dispatcher lag p50 / p99 (ms) at {r['lag_rate_per_s']:.0f}/s",
+            f"{r['dispatch_lag_p50_ms']:.0f} / {r['dispatch_lag_p99_ms']:.0f}",
+            "p99 <= 500",
+        ),
+    ]
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, note in rows:
+        print(f"{name:<{width}}  {value:>15}  {note}")
+    print(f"written to {RESULTS.relative_to(BENCH.parent)}")
+
+
+if __name__ == "__main__":
+    main()
