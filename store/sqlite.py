@@ -107,7 +107,7 @@ class SqliteStore(SqliteSmsStore, Store):
         self._queue_limit = write_queue_limit
         self._rng = secrets.SystemRandom()
         self._events = CommitWakeup()  # new outbox events, for the dispatcher
-        self._writer_conn: aiosqlite.Connection | None = None
+        self._writer_conn: sqlite3.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._writer: GroupCommitWriter | None = None
         self._outbound = CommitWakeup()  # newly queued SMS, for the outbound worker
@@ -116,31 +116,34 @@ class SqliteStore(SqliteSmsStore, Store):
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await self._connect()
-        try:
-            await self._use_wal(conn)
-            await self._migrate(conn)
-        except BaseException:
-            await conn.close()  # or its thread keeps the process alive
-            raise
+        conn = await asyncio.to_thread(self._open_writer)
         self._writer_conn = conn
-        self._reader = await self._connect()
-        await self._reader.execute("PRAGMA query_only=ON")
+        self._reader = await aiosqlite.connect(self.path, isolation_level=None)
+        self._reader.row_factory = aiosqlite.Row
+        for pragma in (*self._pragmas(), "query_only=ON"):
+            await self._reader.execute(f"PRAGMA {pragma}")
         self._writer = GroupCommitWriter(conn, self._queue_limit, on_commit=self._committed)
         self._writer.start()
 
-    async def _connect(self) -> aiosqlite.Connection:
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        for pragma in (
-            "synchronous=FULL",
-            "foreign_keys=ON",
-            f"busy_timeout={self._busy_timeout_ms}",
-        ):
-            await conn.execute(f"PRAGMA {pragma}")
+    def _pragmas(self) -> tuple[str, ...]:
+        return ("synchronous=FULL", "foreign_keys=ON", f"busy_timeout={self._busy_timeout_ms}")
+
+    def _open_writer(self) -> sqlite3.Connection:
+        """The write connection, the file in WAL and migrated; used by the writer thread
+        only from here on (hence check_same_thread off)."""
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        try:
+            conn.row_factory = sqlite3.Row
+            for pragma in self._pragmas():
+                conn.execute(f"PRAGMA {pragma}")
+            self._use_wal(conn)
+            self._migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
-    async def _use_wal(self, conn: aiosqlite.Connection) -> None:
+    def _use_wal(self, conn: sqlite3.Connection) -> None:
         """Switch the file to WAL (a property of the file, so a no-op once done).
 
         When two connections switch a new file at once, SQLite answers the loser "database
@@ -150,30 +153,28 @@ class SqliteStore(SqliteSmsStore, Store):
         deadline = time.monotonic() + self._busy_timeout_ms / 1000
         while True:
             try:
-                async with conn.execute("PRAGMA journal_mode=WAL") as cur:
-                    row = await cur.fetchone()
+                row = conn.execute("PRAGMA journal_mode=WAL").fetchone()
                 break
             except sqlite3.OperationalError as exc:
                 if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
                     raise
-                await asyncio.sleep(0.01)
+                time.sleep(0.01)
         if row is None or row[0] != "wal":
             raise RuntimeError(f"{self.path}: could not switch to WAL ({row and row[0]})")
 
-    async def _migrate(self, conn: aiosqlite.Connection) -> None:
+    def _migrate(self, conn: sqlite3.Connection) -> None:
         """Apply pending migrations, safely when several processes open one file at once.
 
         Every step is a `BEGIN IMMEDIATE` transaction: it waits for the write lock (the
         busy timeout applies), where a read that upgrades to a write in autocommit may fail
         at once with "database is locked" when another process has just written.
         """
-        await self._script(
+        _script(
             conn,
             "CREATE TABLE IF NOT EXISTS schema_migrations "
             "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);",
         )
-        async with conn.execute("SELECT version FROM schema_migrations") as cur:
-            applied = {row[0] for row in await cur.fetchall()}
+        applied = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
         for path in sorted(MIGRATIONS.glob("*.sql")):
             version = int(path.name.split("_", 1)[0])
             if version in applied:
@@ -185,31 +186,21 @@ class SqliteStore(SqliteSmsStore, Store):
                 f"'{ts(self._clock())}');"
             )
             try:
-                await self._script(conn, f"{record}\n{path.read_text()}")
+                _script(conn, f"{record}\n{path.read_text()}")
             except sqlite3.IntegrityError:
-                async with conn.execute(
+                found = conn.execute(
                     "SELECT 1 FROM schema_migrations WHERE version = ?", (version,)
-                ) as cur:
-                    if await cur.fetchone() is None:
-                        raise
-
-    @staticmethod
-    async def _script(conn: aiosqlite.Connection, body: str) -> None:
-        """Run a script in one transaction (executescript alone commits statement by
-        statement), rolled back if any statement fails."""
-        try:
-            await conn.executescript(f"BEGIN IMMEDIATE;\n{body}\nCOMMIT;")
-        except BaseException:
-            if conn.in_transaction:
-                await conn.execute("ROLLBACK")
-            raise
+                ).fetchone()
+                if found is None:
+                    raise
 
     async def close(self) -> None:
         if self._writer:
             await self._writer.close()
-        for conn in (self._reader, self._writer_conn):
-            if conn:
-                await conn.close()
+        if self._reader:
+            await self._reader.close()
+        if self._writer_conn:
+            self._writer_conn.close()  # the writer thread has stopped
         self._writer = self._reader = self._writer_conn = None
 
     @property
@@ -234,11 +225,11 @@ class SqliteStore(SqliteSmsStore, Store):
         )
         return result
 
-    async def _intake_batch(
-        self, conn: aiosqlite.Connection, items: Sequence[tuple[ComplaintDraft, timedelta]]
+    def _intake_batch(
+        self, conn: sqlite3.Connection, items: Sequence[tuple[ComplaintDraft, timedelta]]
     ) -> list[Any]:
-        known = await self._existing(conn, [draft for draft, _ in items])
-        recent = await self._recent(conn, items)
+        known = _existing(conn, [draft for draft, _ in items])
+        recent = _recent(conn, items)
         now = self._clock()
         created_at = ts(now)
         results: list[Any] = []
@@ -269,47 +260,14 @@ class SqliteStore(SqliteSmsStore, Store):
                 payloads.append((complaint.id, draft.raw.content_type, draft.raw.body))
             results.append(IntakeResult(complaint=complaint, created=True))
         if complaints:
-            await conn.executemany(_INSERT_COMPLAINT, complaints)
-            await conn.executemany(
+            conn.executemany(_INSERT_COMPLAINT, complaints)
+            conn.executemany(
                 "INSERT INTO outbox (kind, complaint_id, created_at) VALUES (?, ?, ?)", outbox
             )
             self._events.wrote()
         if payloads:
-            await conn.executemany("INSERT INTO inbound_payloads VALUES (?, ?, ?)", payloads)
+            conn.executemany("INSERT INTO inbound_payloads VALUES (?, ?, ?)", payloads)
         return results
-
-    async def _recent(
-        self, conn: aiosqlite.Connection, items: Sequence[tuple[ComplaintDraft, timedelta]]
-    ) -> dict[str, list[Complaint]]:
-        """Complaints that drafts of this batch may duplicate, by duplicate key, oldest
-        first: one query for the whole batch."""
-        wanted = [(d.duplicate_key, d.received_at - w) for d, w in items if w and d.duplicate_key]
-        if not wanted:
-            return {}
-        keys = sorted({key for key, _ in wanted})
-        sql = (
-            f"SELECT * FROM complaints WHERE duplicate_key IN ({', '.join('?' * len(keys))}) "
-            "AND received_at >= ? ORDER BY received_at, id"
-        )
-        found: dict[str, list[Complaint]] = {}
-        async with conn.execute(sql, [*keys, ts(min(since for _, since in wanted))]) as cur:
-            for row in await cur.fetchall():
-                found.setdefault(row["duplicate_key"], []).append(complaint_from_row(row))
-        return found
-
-    async def _existing(
-        self, conn: aiosqlite.Connection, drafts: Sequence[ComplaintDraft]
-    ) -> dict[tuple[str, str | None], Complaint]:
-        keys = {(d.channel.value, d.external_id) for d in drafts if d.external_id}
-        if not keys:
-            return {}
-        values = ", ".join("(?, ?)" for _ in keys)
-        params = [part for key in keys for part in key]
-        sql = f"SELECT * FROM complaints WHERE (channel, external_id) IN (VALUES {values})"
-        async with conn.execute(sql, params) as cur:
-            rows = await cur.fetchall()
-        found = (complaint_from_row(row) for row in rows)
-        return {(c.channel.value, c.external_id): c for c in found}
 
     # -- reads ----------------------------------------------------------------------
 
@@ -372,16 +330,15 @@ class SqliteStore(SqliteSmsStore, Store):
     ) -> list[OutboxEvent]:
         lease_until = ts(datetime.fromtimestamp(now.timestamp() + lease_seconds, UTC))
 
-        async def claim(conn: aiosqlite.Connection, _: Sequence[None]) -> list[Any]:
-            async with conn.execute(
+        def claim(conn: sqlite3.Connection, _: Sequence[None]) -> list[Any]:
+            rows = conn.execute(
                 "SELECT o.seq, o.kind, o.complaint_id, c.tracking_id, o.created_at "
                 "FROM outbox o JOIN complaints c ON c.id = o.complaint_id "
                 "WHERE o.done_at IS NULL AND (o.claimed_until IS NULL OR o.claimed_until < ?) "
                 "ORDER BY o.seq LIMIT ?",
                 (ts(now), limit),
-            ) as cur:
-                rows = await cur.fetchall()
-            await conn.executemany(
+            ).fetchall()
+            conn.executemany(
                 "UPDATE outbox SET claimed_until = ?, attempts = attempts + 1 WHERE seq = ?",
                 [(lease_until, r["seq"]) for r in rows],
             )
@@ -398,20 +355,20 @@ class SqliteStore(SqliteSmsStore, Store):
         created: bool = await self._write.submit(self._open_case_batch, (event, case))
         return created
 
-    async def _open_case_batch(
-        self, conn: aiosqlite.Connection, items: Sequence[tuple[OutboxEvent, Case]]
+    def _open_case_batch(
+        self, conn: sqlite3.Connection, items: Sequence[tuple[OutboxEvent, Case]]
     ) -> list[Any]:
         results: list[Any] = []
         for event, case in items:
-            cur = await conn.execute(_INSERT_CASE, case_row(case))
+            cur = conn.execute(_INSERT_CASE, case_row(case))
             created = cur.rowcount == 1
             if created:
-                await conn.execute(
+                conn.execute(
                     "INSERT INTO case_events (complaint_id, at, kind, state, actor) "
                     "VALUES (?, ?, 'case.opened', ?, 'dispatcher')",
                     (case.complaint_id, ts(case.opened_at), case.state),
                 )
-            await conn.execute(
+            conn.execute(
                 "UPDATE outbox SET done_at = ? WHERE seq = ?", (ts(self._clock()), event.seq)
             )
             results.append(created)
@@ -429,6 +386,49 @@ class SqliteStore(SqliteSmsStore, Store):
             row = await cur.fetchone()
         # No file path: /healthz is public, and the layout of the server is nobody's business.
         return {"backend": "sqlite", "journal_mode": row[0] if row else None}
+
+
+def _recent(
+    conn: sqlite3.Connection, items: Sequence[tuple[ComplaintDraft, timedelta]]
+) -> dict[str, list[Complaint]]:
+    """Complaints that drafts of this batch may duplicate, by duplicate key, oldest
+    first: one query for the whole batch."""
+    wanted = [(d.duplicate_key, d.received_at - w) for d, w in items if w and d.duplicate_key]
+    if not wanted:
+        return {}
+    keys = sorted({key for key, _ in wanted})
+    sql = (
+        f"SELECT * FROM complaints WHERE duplicate_key IN ({', '.join('?' * len(keys))}) "
+        "AND received_at >= ? ORDER BY received_at, id"
+    )
+    found: dict[str, list[Complaint]] = {}
+    for row in conn.execute(sql, [*keys, ts(min(since for _, since in wanted))]):
+        found.setdefault(row["duplicate_key"], []).append(complaint_from_row(row))
+    return found
+
+
+def _existing(
+    conn: sqlite3.Connection, drafts: Sequence[ComplaintDraft]
+) -> dict[tuple[str, str | None], Complaint]:
+    keys = {(d.channel.value, d.external_id) for d in drafts if d.external_id}
+    if not keys:
+        return {}
+    values = ", ".join("(?, ?)" for _ in keys)
+    params = [part for key in keys for part in key]
+    sql = f"SELECT * FROM complaints WHERE (channel, external_id) IN (VALUES {values})"
+    found = (complaint_from_row(row) for row in conn.execute(sql, params))
+    return {(c.channel.value, c.external_id): c for c in found}
+
+
+def _script(conn: sqlite3.Connection, body: str) -> None:
+    """Run a script in one transaction (executescript alone commits statement by
+    statement), rolled back if any statement fails."""
+    try:
+        conn.executescript(f"BEGIN IMMEDIATE;\n{body}\nCOMMIT;")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _first_within(

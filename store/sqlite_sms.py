@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import sqlite3
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -58,11 +59,11 @@ class SqliteSmsStore(SmsStore):
         assert group is not None
         return PartAdded(group=group, completes=completes)
 
-    async def _add_part_batch(
-        self, conn: aiosqlite.Connection, items: Sequence[tuple[PartKey, StoredPart]]
+    def _add_part_batch(
+        self, conn: sqlite3.Connection, items: Sequence[tuple[PartKey, StoredPart]]
     ) -> list[Any]:
         # One by one: a later part of this batch must see the group an earlier one opened.
-        return [await _add_part(conn, key, part) for key, part in items]
+        return [_add_part(conn, key, part) for key, part in items]
 
     async def _part_group(self, group_id: str) -> PartGroup | None:
         async with self._read.execute(
@@ -88,8 +89,8 @@ class SqliteSmsStore(SmsStore):
         return [g for g in groups if g is not None]
 
     async def close_part_group(self, group_id: str, now: datetime) -> None:
-        async def close(conn: aiosqlite.Connection, items: Sequence[str]) -> list[Any]:
-            await conn.executemany(
+        def close(conn: sqlite3.Connection, items: Sequence[str]) -> list[Any]:
+            conn.executemany(
                 "UPDATE sms_part_groups SET closed_at = ? WHERE id = ? AND closed_at IS NULL",
                 [(ts(now), item) for item in items],
             )
@@ -126,22 +127,18 @@ class SqliteSmsStore(SmsStore):
         stored: SmsRecord = await self._write.submit(self._record_batch, (record, reply))
         return stored
 
-    async def _record_batch(
+    def _record_batch(
         self,
-        conn: aiosqlite.Connection,
+        conn: sqlite3.Connection,
         items: Sequence[tuple[SmsRecord, OutboundSms | None]],
     ) -> list[Any]:
         results: list[Any] = []
         for record, reply in items:
-            async with conn.execute(
-                _SMS_RECORD,
-                (record.gateway, record.message_id),
-            ) as cur:
-                existing = await cur.fetchone()
+            existing = conn.execute(_SMS_RECORD, (record.gateway, record.message_id)).fetchone()
             if existing is not None:
                 results.append(_record(existing))
                 continue
-            await conn.execute(
+            conn.execute(
                 "INSERT INTO sms_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     record.gateway, record.message_id, record.sender, ts(record.received_at),
@@ -150,7 +147,7 @@ class SqliteSmsStore(SmsStore):
                 ),
             )  # fmt: skip
             if reply is not None:
-                await conn.execute(_INSERT_OUTBOUND, _outbound_row(reply))
+                conn.execute(_INSERT_OUTBOUND, _outbound_row(reply))
                 self._outbound.wrote()
             results.append(record)
         return results
@@ -171,10 +168,10 @@ class SqliteSmsStore(SmsStore):
         text: str,
         received_at: datetime,
     ) -> bool:
-        async def add(conn: aiosqlite.Connection, items: Sequence[tuple[Any, ...]]) -> list[Any]:
+        def add(conn: sqlite3.Connection, items: Sequence[tuple[Any, ...]]) -> list[Any]:
             results = []
             for item in items:
-                cur = await conn.execute(
+                cur = conn.execute(
                     "INSERT INTO complaint_followups "
                     "(complaint_id, channel, external_id, text, received_at) "
                     "VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, external_id) DO NOTHING",
@@ -190,10 +187,10 @@ class SqliteSmsStore(SmsStore):
     # -- SMS to send ----------------------------------------------------------------
 
     async def enqueue_sms(self, message: OutboundSms) -> bool:
-        async def enqueue(conn: aiosqlite.Connection, items: Sequence[OutboundSms]) -> list[Any]:
+        def enqueue(conn: sqlite3.Connection, items: Sequence[OutboundSms]) -> list[Any]:
             results = []
             for item in items:
-                cur = await conn.execute(_INSERT_OUTBOUND, _outbound_row(item))
+                cur = conn.execute(_INSERT_OUTBOUND, _outbound_row(item))
                 results.append(cur.rowcount == 1)
             if any(results):
                 self._outbound.wrote()
@@ -203,14 +200,13 @@ class SqliteSmsStore(SmsStore):
         return queued
 
     async def claim_outbound_sms(self, now: datetime, limit: int) -> list[OutboundSms]:
-        async def claim(conn: aiosqlite.Connection, _: Sequence[None]) -> list[Any]:
-            async with conn.execute(
+        def claim(conn: sqlite3.Connection, _: Sequence[None]) -> list[Any]:
+            rows = conn.execute(
                 "SELECT * FROM sms_outbound WHERE state = 'pending' AND next_attempt_at <= ? "
                 "ORDER BY next_attempt_at, created_at LIMIT ?",
                 (ts(now), limit),
-            ) as cur:
-                rows = await cur.fetchall()
-            await conn.executemany(
+            ).fetchall()
+            conn.executemany(
                 "UPDATE sms_outbound SET state = 'sending', attempts = attempts + 1, "
                 "updated_at = ? WHERE id = ?",
                 [(ts(now), row["id"]) for row in rows],
@@ -236,8 +232,8 @@ class SqliteSmsStore(SmsStore):
         error: str | None = None,
         retry_at: datetime | None = None,
     ) -> None:
-        async def finish(conn: aiosqlite.Connection, items: Sequence[tuple[Any, ...]]) -> list[Any]:
-            await conn.executemany(
+        def finish(conn: sqlite3.Connection, items: Sequence[tuple[Any, ...]]) -> list[Any]:
+            conn.executemany(
                 "UPDATE sms_outbound SET state = ?, provider_id = COALESCE(?, provider_id), "
                 "last_error = ?, next_attempt_at = COALESCE(?, next_attempt_at), "
                 "updated_at = ? WHERE id = ?",
@@ -251,8 +247,8 @@ class SqliteSmsStore(SmsStore):
         )
 
     async def abandon_unconfirmed_sms(self, now: datetime) -> int:
-        async def abandon(conn: aiosqlite.Connection, _: Sequence[None]) -> list[Any]:
-            cur = await conn.execute(
+        def abandon(conn: sqlite3.Connection, _: Sequence[None]) -> list[Any]:
+            cur = conn.execute(
                 "UPDATE sms_outbound SET state = 'unknown', updated_at = ?, "
                 "last_error = 'the gateway stopped while sending; not sent again' "
                 "WHERE state = 'sending'",
@@ -274,33 +270,31 @@ class SqliteSmsStore(SmsStore):
         await self._outbound.wait(max_wait)
 
 
-async def _add_part(conn: aiosqlite.Connection, key: PartKey, part: StoredPart) -> tuple[str, bool]:
+def _add_part(conn: sqlite3.Connection, key: PartKey, part: StoredPart) -> tuple[str, bool]:
     """The id of the group the part now belongs to (inserting it unless seen before), and
     whether inserting it completed the group."""
     if part.message_id is not None:
-        async with conn.execute(
+        seen = conn.execute(
             "SELECT group_id FROM sms_parts WHERE gateway = ? AND message_id = ?",
             (key.gateway, part.message_id),
-        ) as cur:
-            seen = await cur.fetchone()
+        ).fetchone()
         if seen is not None:
             return str(seen["group_id"]), False
-    async with conn.execute(
+    row = conn.execute(
         "SELECT id FROM sms_part_groups WHERE gateway = ? AND sender = ? AND reference = ? "
         "AND total = ? AND closed_at IS NULL",
         (key.gateway, key.sender, key.reference, key.total),
-    ) as cur:
-        row = await cur.fetchone()
+    ).fetchone()
     if row is None:
         group_id = uuid.uuid4().hex
-        await conn.execute(
+        conn.execute(
             "INSERT INTO sms_part_groups (id, gateway, sender, reference, total, "
             "first_received_at) VALUES (?, ?, ?, ?, ?, ?)",
             (group_id, key.gateway, key.sender, key.reference, key.total, ts(part.received_at)),
         )
     else:
         group_id = row["id"]
-    cur = await conn.execute(
+    cur = conn.execute(
         "INSERT INTO sms_parts VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (group_id, seq) DO NOTHING",
         (
@@ -310,11 +304,10 @@ async def _add_part(conn: aiosqlite.Connection, key: PartKey, part: StoredPart) 
     )  # fmt: skip
     if cur.rowcount != 1:
         return group_id, False
-    async with conn.execute(
+    (count,) = conn.execute(
         "SELECT count(*) FROM sms_parts WHERE group_id = ?", (group_id,)
-    ) as counted:
-        row = await counted.fetchone()
-    return group_id, row is not None and row[0] == key.total
+    ).fetchone()
+    return group_id, count == key.total
 
 
 def _group(row: Row, parts: list[aiosqlite.Row]) -> PartGroup:

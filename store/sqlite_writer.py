@@ -1,9 +1,17 @@
-"""Group commit for SQLite: one writer, many requests per transaction and per fsync.
+"""Group commit for SQLite: one writer thread, many requests per transaction and per fsync.
 
 SQLite allows one writer at a time, and with `synchronous=FULL` every commit costs an
-fsync. Funnelling all writes through one task that takes whatever is queued and commits
-it together turns N concurrent intakes into one fsync, and each caller's future resolves
-only after that commit returns, so nothing is acknowledged before it is durable.
+fsync. All writes go through one thread that owns the write connection: it takes whatever
+is queued, runs it in one transaction, commits, and only then resolves each caller's
+future, so nothing is acknowledged before it is durable.
+
+The whole transaction runs in that thread, as plain synchronous sqlite3 calls: the event
+loop hands a batch over once and hears back once, instead of once per statement.
+
+The queue is bounded. When it is full, or the database stays locked past the busy timeout
+(another process, a long checkpoint), or the disk is full, a write is refused with
+`StoreBusy` (HTTP 503 with Retry-After); it is never half-done, and intake resumes by
+itself when the store can write again.
 """
 
 from __future__ import annotations
@@ -12,11 +20,11 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-
-import aiosqlite
 
 from store.base import StoreBusy
 
@@ -24,7 +32,11 @@ log = logging.getLogger(__name__)
 
 # A handler applies a run of same-kind items inside the open transaction and returns one
 # result per item; an item's expected failure is returned (not raised) as an exception.
-BatchHandler = Callable[[aiosqlite.Connection, Sequence[Any]], Awaitable[list[Any]]]
+# It runs in the writer thread: plain sqlite3 calls and pure code only, no event loop.
+BatchHandler = Callable[[sqlite3.Connection, Sequence[Any]], list[Any]]
+
+# The store cannot write at all, whatever the item: the callers answer 503 and retry.
+_UNAVAILABLE = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_FULL)
 
 
 @dataclass
@@ -37,95 +49,132 @@ class _Job:
 class GroupCommitWriter:
     def __init__(
         self,
-        conn: aiosqlite.Connection,
+        conn: sqlite3.Connection,
         queue_limit: int,
         max_batch: int = 512,
         on_commit: Callable[[], None] | None = None,
     ) -> None:
-        self._conn = conn
-        self._queue: asyncio.Queue[_Job] = asyncio.Queue(queue_limit)
+        """`on_commit` is called in the writer thread after each commit."""
+        self._conn = conn  # used by the writer thread only, once started
+        self._queue_limit = queue_limit
         self._max_batch = max_batch
         self._on_commit = on_commit
-        self._task: asyncio.Task[None] | None = None
+        self._jobs: deque[_Job] = deque()
+        self._ready = threading.Condition()
         self._closing = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._stopped: asyncio.Future[None] | None = None
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="sqlite-writer")
+        self._loop = asyncio.get_running_loop()
+        self._stopped = self._loop.create_future()
+        self._thread = threading.Thread(target=self._run, name="sqlite-writer", daemon=True)
+        self._thread.start()
 
     async def submit(self, handler: BatchHandler, item: Any) -> Any:
-        if self._closing:
-            raise StoreBusy("the store is shutting down")
-        job = _Job(handler, item, asyncio.get_running_loop().create_future())
-        try:
-            self._queue.put_nowait(job)
-        except asyncio.QueueFull:
-            raise StoreBusy("write queue full") from None
+        if self._loop is None:
+            raise RuntimeError("the writer is not started")
+        job = _Job(handler, item, self._loop.create_future())
+        with self._ready:
+            if self._closing:
+                raise StoreBusy("the store is shutting down")
+            if len(self._jobs) >= self._queue_limit:
+                raise StoreBusy("write queue full")
+            self._jobs.append(job)
+            self._ready.notify()
         return await job.future
 
     async def close(self) -> None:
-        """Stop taking writes, commit what is queued, then stop."""
-        self._closing = True
-        await self._queue.join()
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        """Stop taking writes, commit what is queued, then stop the thread."""
+        with self._ready:
+            self._closing = True
+            self._ready.notify()
+        if self._stopped is not None:
+            await self._stopped
 
-    async def _run(self) -> None:
-        while True:
-            batch = [await self._queue.get()]
-            while len(batch) < self._max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            try:
-                await self._commit_batch(batch)
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
+    # -- the writer thread ------------------------------------------------------------
 
-    async def _commit_batch(self, batch: list[_Job]) -> None:
+    def _run(self) -> None:
         try:
-            results = await self._transaction(batch)
+            while (batch := self._next_batch()) is not None:
+                self._commit_batch(batch)
+        finally:
+            assert self._loop is not None and self._stopped is not None
+            stopped = self._stopped
+            with contextlib.suppress(RuntimeError):  # the loop itself is gone
+                self._loop.call_soon_threadsafe(stopped.set_result, None)
+
+    def _next_batch(self) -> list[_Job] | None:
+        """The queued jobs (up to the batch limit), waiting for one; None once closed and
+        drained."""
+        with self._ready:
+            while not self._jobs:
+                if self._closing:
+                    return None
+                self._ready.wait()
+            return [self._jobs.popleft() for _ in range(min(len(self._jobs), self._max_batch))]
+
+    def _commit_batch(self, batch: list[_Job]) -> None:
+        try:
+            results = self._transaction(batch)
         except Exception as exc:
-            if _is_locked(exc):
-                # Another process held the write lock past the busy timeout: nothing of
-                # this batch was written, and trying its items one by one would only wait
-                # again, once each. The callers answer 503 and their clients retry.
-                log.warning("database locked; %d write(s) refused as busy", len(batch))
-                for job in batch:
-                    _settle(job, StoreBusy("the database is locked by another writer"))
+            if _unavailable(exc):
+                self._refuse(batch, exc)
                 return
             if len(batch) == 1:
-                _settle(batch[0], exc)
+                self._settle(batch, [exc])
                 return
             # One bad item must not fail its neighbours: retry each on its own.
             log.warning("batch of %d failed (%s); retrying one by one", len(batch), exc)
             for job in batch:
-                await self._commit_batch([job])
+                self._commit_batch([job])
             return
-        for job, result in zip(batch, results, strict=True):
-            _settle(job, result)
         if self._on_commit:
             self._on_commit()
+        self._settle(batch, results)
 
-    async def _transaction(self, batch: list[_Job]) -> list[Any]:
-        await self._conn.execute("BEGIN IMMEDIATE")
+    def _refuse(self, batch: list[_Job], exc: Exception) -> None:
+        """Nothing of this batch was written. The jobs queued meanwhile would only wait
+        for the same lock (or disk) in turn, each as long: they are refused with it, so no
+        caller waits much past one busy timeout."""
+        with self._ready:
+            waiting = list(self._jobs)
+            self._jobs.clear()
+        refused = batch + waiting
+        log.warning("database unavailable (%s); %d write(s) refused as busy", exc, len(refused))
+        busy = StoreBusy(f"the database cannot be written now: {exc}")
+        self._settle(refused, [busy] * len(refused))
+
+    def _transaction(self, batch: list[_Job]) -> list[Any]:
+        self._conn.execute("BEGIN IMMEDIATE")
         try:
             results: list[Any] = []
             for handler, jobs in _runs(batch):
-                results.extend(await handler(self._conn, [j.item for j in jobs]))
-            await self._conn.execute("COMMIT")
+                results.extend(handler(self._conn, [j.item for j in jobs]))
+            self._conn.execute("COMMIT")
         except BaseException:
-            await self._conn.execute("ROLLBACK")
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
             raise
         return results
+
+    def _settle(self, jobs: list[_Job], results: list[Any]) -> None:
+        """Hand the results to the event loop in one call."""
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(_settle_all, jobs, results)
 
 
 class CommitWakeup:
     """Wakes whoever waits for a kind of row (outbox events, SMS to send) once a transaction
     that wrote some has committed. Only those commits wake it: waking on every commit (the
-    waiter's own claims included) would have it find nothing in a busy loop."""
+    waiter's own claims included) would have it find nothing in a busy loop.
+
+    `wrote` and `committed` are called in the writer thread, `wait` on the event loop."""
 
     def __init__(self) -> None:
         self._event = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the waiter's
         self._written = False  # set inside a transaction, until it commits
 
     def wrote(self) -> None:
@@ -134,10 +183,12 @@ class CommitWakeup:
     def committed(self) -> None:
         if self._written:
             self._written = False
-            self._event.set()
+            if self._loop is not None:
+                self._loop.call_soon_threadsafe(self._event.set)
 
     async def wait(self, max_wait: float) -> None:
         """Return once such a commit happened, or after `max_wait` seconds."""
+        self._loop = asyncio.get_running_loop()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._event.wait(), max_wait)
         self._event.clear()
@@ -154,17 +205,21 @@ def _runs(batch: list[_Job]) -> list[tuple[BatchHandler, list[_Job]]]:
     return runs
 
 
-def _is_locked(exc: Exception) -> bool:
-    """SQLITE_BUSY or SQLITE_LOCKED (with any extended code): a lock, not a bad item."""
+def _unavailable(exc: Exception) -> bool:
+    """A lock held too long or a full disk (any extended code): the store, not the item."""
     code = getattr(exc, "sqlite_errorcode", None)
-    busy = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
-    return isinstance(exc, sqlite3.OperationalError) and code is not None and code & 0xFF in busy
+    return (
+        isinstance(exc, sqlite3.OperationalError)
+        and code is not None
+        and (code & 0xFF in _UNAVAILABLE)
+    )
 
 
-def _settle(job: _Job, result: Any) -> None:
-    if job.future.done():  # the caller went away (request cancelled); the write stands
-        return
-    if isinstance(result, BaseException):
-        job.future.set_exception(result)
-    else:
-        job.future.set_result(result)
+def _settle_all(jobs: list[_Job], results: list[Any]) -> None:
+    for job, result in zip(jobs, results, strict=True):
+        if job.future.done():  # the caller went away (request cancelled); the write stands
+            continue
+        if isinstance(result, BaseException):
+            job.future.set_exception(result)
+        else:
+            job.future.set_result(result)

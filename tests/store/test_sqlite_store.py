@@ -77,7 +77,7 @@ async def trace_writer(store: SqliteStore) -> list[str]:
     conn = store._writer_conn
     assert conn is not None
     statements: list[str] = []
-    await conn.set_trace_callback(statements.append)
+    conn.set_trace_callback(statements.append)  # called in the writer thread
     return statements
 
 
@@ -127,11 +127,15 @@ async def test_open_creates_a_wal_file_with_full_sync_and_records_migrations(
         assert rows(path, "PRAGMA journal_mode") == [("wal",)]  # a property of the file
         assert (await store.health())["journal_mode"] == "wal"
         # synchronous belongs to each connection: both of the store's must be FULL (2).
-        for conn in (store._writer_conn, store._reader):
-            assert conn is not None
-            async with conn.execute("PRAGMA synchronous") as cur:
-                row = await cur.fetchone()
-                assert row is not None and tuple(row) == (2,)
+        assert store._writer_conn is not None and store._reader is not None
+        async with store._reader.execute("PRAGMA synchronous") as cur:
+            row = await cur.fetchone()
+            assert row is not None and tuple(row) == (2,)
+        writer_sync = await store._write.submit(
+            lambda conn, items: [conn.execute("PRAGMA synchronous").fetchone()[0]] * len(items),
+            None,
+        )
+        assert writer_sync == 2
         recorded = rows(path, "SELECT version, name FROM schema_migrations ORDER BY version")
         assert [name for _, name in recorded] == migration_names()
         assert [v for v, _ in recorded] == [int(n.split("_", 1)[0]) for n in migration_names()]
