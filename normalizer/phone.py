@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -23,8 +24,12 @@ class InvalidPhone(ValueError):
     """Not a phone number; the message is a short English reason."""
 
 
+@lru_cache(maxsize=4096)
 def normalize_phone(raw: str) -> str:
-    """E.164 (`+6281234567890`), or the digits of a 3–5 digit short code (`1708`)."""
+    """E.164 (`+6281234567890`), or the digits of a 3–5 digit short code (`1708`).
+
+    Cached: parsing with phonenumbers is slow, and one SMS reads its sender twice (the
+    channel's check, then the normaliser), as a citizen's later messages do again."""
     # Parentheses go first so "(+62) 812…" keeps its plus at the front.
     compact = "".join(raw.split()).replace("(", "").replace(")", "")
     if not compact:

@@ -9,7 +9,6 @@ whichever gateway carried it. Every failure is an `InvalidSms` naming the wire f
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from typing import Final
 
@@ -32,7 +31,10 @@ _ADDRESS: Final = re.compile(r"\+?[0-9A-Za-z](?:[0-9A-Za-z .-]*[0-9A-Za-z])?", r
 _ID: Final = re.compile(r"[0-9A-Za-z][0-9A-Za-z._:-]*", re.ASCII)
 _DIGITS: Final = re.compile(r"[0-9]{1,6}", re.ASCII)
 # Line breaks and tabs are text; GSM's extension table also maps ESC 0x0A to form feed.
-_TEXT_CONTROLS: Final = frozenset("\t\n\r\f")
+# Control characters (Unicode category Cc: C0, DEL, C1) other than tab, line feed,
+# carriage return and form feed, and lone surrogates (Cs): one regex scan, not a
+# Python-level look at each character.
+_FORBIDDEN_IN_TEXT: Final = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 class Fields:
@@ -107,14 +109,9 @@ def text(field: str, value: str) -> str:
     PostgreSQL cannot even store a NUL in the original text."""
     if len(value) > MAX_TEXT_CHARS:
         raise InvalidSms(field, f"longer than {MAX_TEXT_CHARS} characters")
-    if any(_forbidden(char) for char in value):
+    if _FORBIDDEN_IN_TEXT.search(value):
         raise InvalidSms(field, "contains control characters or invalid Unicode")
     return value
-
-
-def _forbidden(char: str) -> bool:
-    category = unicodedata.category(char)
-    return (category == "Cc" and char not in _TEXT_CONTROLS) or category == "Cs"
 
 
 def integer(field: str, value: str | None, low: int, high: int) -> int:
