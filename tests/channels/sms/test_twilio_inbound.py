@@ -13,6 +13,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from twilio.twiml.messaging_response import MessagingResponse
 
 from channels.sms.inbound_fields import MAX_TEXT_CHARS
 from channels.sms.models import ForbiddenSms, InvalidSms, MediaRef, SmsMessage
@@ -350,3 +353,18 @@ def test_twiml_is_well_formed_whatever_the_reply_holds(reply: str, text: str) ->
 
     assert message is not None
     assert message.text == text
+
+
+# What XML can carry (the control characters it cannot are dropped, tested above).
+_XML_CHARS = st.characters(
+    exclude_categories=["Cs"],
+    exclude_characters=[c for c in map(chr, range(32)) if c not in "\t\n\r"] + ["\ufffe", "\uffff"],
+)
+
+
+@given(st.text(_XML_CHARS))
+def test_twiml_is_what_twilios_own_library_writes(reply: str) -> None:
+    expected = MessagingResponse()
+    if reply:
+        expected.message(reply)
+    assert twiml(reply) == str(expected.to_xml())
