@@ -47,6 +47,7 @@ class WorkingCalendar:
     def __init__(self, zone: ZoneInfo, extra_holidays: Iterable[date] = ()) -> None:
         self.zone = zone
         self.extra_holidays = frozenset(extra_holidays)
+        self._deadlines: dict[tuple[date, int], Deadline] = {}
 
     @classmethod
     def for_profile(cls, profile: Profile) -> WorkingCalendar:
@@ -80,19 +81,30 @@ class WorkingCalendar:
             raise ValueError("received_at must be an aware datetime")
         if days < 1:
             raise ValueError(f"days must be at least 1, not {days}")
-        day = received_at.astimezone(self.zone).date()
-        counted = 0
-        while counted < days:
-            day += _ONE_DAY
-            if self.is_working_day(day):
-                counted += 1
-        return Deadline(due_date=day, due_at=self._end_of(day))
+        return self._deadline(received_at.astimezone(self.zone).date(), days)
+
+    def _deadline(self, received_on: date, days: int) -> Deadline:
+        # Every complaint of one local day gets the same deadlines: counted once a day,
+        # not once per complaint (on a busy day, thousands of times over).
+        key = (received_on, days)
+        deadline = self._deadlines.get(key)
+        if deadline is None:
+            day, counted = received_on, 0
+            while counted < days:
+                day += _ONE_DAY
+                if self.is_working_day(day):
+                    counted += 1
+            if len(self._deadlines) >= _DEADLINES_KEPT:
+                self._deadlines.clear()
+            deadline = self._deadlines[key] = Deadline(due_date=day, due_at=self._end_of(day))
+        return deadline
 
     def _end_of(self, d: date) -> datetime:
         midnight = datetime.combine(d + _ONE_DAY, time.min, tzinfo=self.zone)
         return midnight.astimezone(UTC)
 
 
+_DEADLINES_KEPT = 1024  # days of receipt: years of them, a few hundred KB at most
 _CALENDARS: dict[tuple[str, str, tuple[date, ...]], WorkingCalendar] = {}
 
 
