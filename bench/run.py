@@ -130,9 +130,7 @@ def start(name: str, command: list[str], env: dict[str, str], work: Path) -> Ser
 
 
 def start_gateway(work: Path) -> Server:
-    env = {
-        key: value for key, value in os.environ.items() if not key.startswith("LAPOR_")
-    } | {
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LAPOR_")} | {
         "LAPOR_PORT": str(free_port()),
         "LAPOR_DATABASE_URL": f"sqlite:///{work / 'lapor.db'}",
         "LAPOR_UPLOAD_DIR": str(work / "uploads"),
@@ -141,7 +139,9 @@ def start_gateway(work: Path) -> Server:
         "LAPOR_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
         "LAPOR_LOG_LEVEL": "WARNING",
     }
-    return start("gateway", [str(Path(sys.executable).parent / "lapor-gateway"), "serve"], env, work)
+    return start(
+        "gateway", [str(Path(sys.executable).parent / "lapor-gateway"), "serve"], env, work
+    )
 
 
 def start_bare(work: Path) -> Server:

@@ -45,12 +45,8 @@ class Dispatcher:
 
     async def _dispatch(self, event: OutboxEvent) -> None:
         try:
-            complaint = await self._store.get_complaint(event.tracking_id)
-            if complaint is None:
-                raise LookupError(
-                    f"outbox event {event.seq}: complaint {event.complaint_id} missing"
-                )
-            await self._store.open_case(event, new_case(complaint, self._profile, self._clock()))
+            case = new_case(event.complaint, self._profile, self._clock())
+            await self._store.open_case(event, case)
         except Exception:
             # The lease runs out and the event is tried again; others go on.
             log.exception("could not dispatch outbox event %d", event.seq)

@@ -35,14 +35,32 @@ class IntakeResult(BaseModel):
     created: bool
 
 
+class EventComplaint(BaseModel):
+    """What the workflow's first step needs of the complaint, read with its event."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    tracking_id: str
+    received_at: AwareDatetime
+    category: str | None
+
+
 class OutboxEvent(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     seq: int
     kind: str
-    complaint_id: str
-    tracking_id: str
+    complaint: EventComplaint
     created_at: AwareDatetime
+
+    @property
+    def complaint_id(self) -> str:
+        return self.complaint.id
+
+    @property
+    def tracking_id(self) -> str:
+        return self.complaint.tracking_id
 
 
 class QueueSort(StrEnum):

@@ -21,6 +21,7 @@ from normalizer.models import Case, Complaint, ComplaintDraft, TimelineEntry
 from normalizer.tracking import InvalidTrackingId, generate_tracking_id, parse_tracking_id
 from store.base import (
     ComplaintQuery,
+    EventComplaint,
     IdempotencyConflict,
     IntakeResult,
     InvalidCursor,
@@ -122,6 +123,9 @@ class SqliteStore(SqliteSmsStore, Store):
         self._reader.row_factory = aiosqlite.Row
         for pragma in (*self._pragmas(), "query_only=ON"):
             await self._reader.execute(f"PRAGMA {pragma}")
+        loop = asyncio.get_running_loop()
+        for wakeup in (self._events, self._outbound):
+            wakeup.bind(loop)
         self._writer = GroupCommitWriter(conn, self._queue_limit, on_commit=self._committed)
         self._writer.start()
 
@@ -332,7 +336,8 @@ class SqliteStore(SqliteSmsStore, Store):
 
         def claim(conn: sqlite3.Connection, _: Sequence[None]) -> list[Any]:
             rows = conn.execute(
-                "SELECT o.seq, o.kind, o.complaint_id, c.tracking_id, o.created_at "
+                "SELECT o.seq, o.kind, o.created_at, o.complaint_id, c.tracking_id, "
+                "c.received_at, c.category "
                 "FROM outbox o JOIN complaints c ON c.id = o.complaint_id "
                 "WHERE o.done_at IS NULL AND (o.claimed_until IS NULL OR o.claimed_until < ?) "
                 "ORDER BY o.seq LIMIT ?",
@@ -342,10 +347,7 @@ class SqliteStore(SqliteSmsStore, Store):
                 "UPDATE outbox SET claimed_until = ?, attempts = attempts + 1 WHERE seq = ?",
                 [(lease_until, r["seq"]) for r in rows],
             )
-            events = [
-                OutboxEvent(created_at=parse_ts(r["created_at"]), **_without(r, "created_at"))
-                for r in rows
-            ]
+            events = [_event(r) for r in rows]
             return [events]
 
         events: list[OutboxEvent] = await self._write.submit(claim, None)
@@ -446,6 +448,21 @@ def _replay(prior: Complaint, draft: ComplaintDraft) -> IntakeResult | Idempoten
             "for a different request"
         )
     return IntakeResult(complaint=prior, created=False)
+
+
+def _event(row: sqlite3.Row) -> OutboxEvent:
+    complaint = EventComplaint(
+        id=row["complaint_id"],
+        tracking_id=row["tracking_id"],
+        received_at=parse_ts(row["received_at"]),
+        category=row["category"],
+    )
+    return OutboxEvent(
+        seq=row["seq"],
+        kind=row["kind"],
+        complaint=complaint,
+        created_at=parse_ts(row["created_at"]),
+    )
 
 
 def _without(row: aiosqlite.Row, *names: str) -> dict[str, Any]:

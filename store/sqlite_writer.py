@@ -170,12 +170,16 @@ class CommitWakeup:
     that wrote some has committed. Only those commits wake it: waking on every commit (the
     waiter's own claims included) would have it find nothing in a busy loop.
 
-    `wrote` and `committed` are called in the writer thread, `wait` on the event loop."""
+    `wrote` and `committed` are called in the writer thread, `bind` and `wait` on the event
+    loop, `bind` before the writer starts (so no commit comes before it)."""
 
     def __init__(self) -> None:
         self._event = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None  # the waiter's
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._written = False  # set inside a transaction, until it commits
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
 
     def wrote(self) -> None:
         self._written = True
@@ -188,7 +192,6 @@ class CommitWakeup:
 
     async def wait(self, max_wait: float) -> None:
         """Return once such a commit happened, or after `max_wait` seconds."""
-        self._loop = asyncio.get_running_loop()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._event.wait(), max_wait)
         self._event.clear()

@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from config.profile import Profile
-from normalizer.models import Case, Complaint
+from normalizer.models import Case
 from workflow.calendar import case_deadlines
 from workflow.routing import suggest_agency
 from workflow.states import CaseState
 
 
-def new_case(complaint: Complaint, profile: Profile, now: datetime) -> Case:
+class CaseSubject(Protocol):
+    """What opening a case reads of its complaint: a Complaint, or what the dispatcher
+    reads with the outbox event."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def tracking_id(self) -> str: ...
+
+    @property
+    def received_at(self) -> datetime: ...
+
+    @property
+    def category(self) -> str | None: ...
+
+
+def new_case(complaint: CaseSubject, profile: Profile, now: datetime) -> Case:
     """The case as the Admin Penghubung first sees it: awaiting verification, with both
     deadlines counted from when the citizen reported (not from when we got round to it)."""
     verification, completion = case_deadlines(profile, complaint.received_at)

@@ -20,7 +20,7 @@ import pytest
 from config.profile import load_profile
 from normalizer.models import Channel, ComplaintDraft, Inbound, RawPayload
 from normalizer.normalize import normalize
-from store.base import IdempotencyConflict, IntakeResult, OutboxEvent, StoreBusy
+from store.base import EventComplaint, IdempotencyConflict, IntakeResult, OutboxEvent, StoreBusy
 from store.rows import ts
 from store.sqlite import EVENT_COMPLAINT_RECEIVED, MIGRATIONS, SqliteStore
 from tests.conftest import FRIDAY_BEFORE_HOLIDAY, Clock, eventually
@@ -450,8 +450,12 @@ async def test_claims_come_in_order_and_are_leased(store: SqliteStore, clock: Cl
     assert first[0] == OutboxEvent(
         seq=first[0].seq,
         kind=EVENT_COMPLAINT_RECEIVED,
-        complaint_id=filed[0].id,
-        tracking_id=filed[0].tracking_id,
+        complaint=EventComplaint(
+            id=filed[0].id,
+            tracking_id=filed[0].tracking_id,
+            received_at=filed[0].received_at,
+            category=filed[0].category,
+        ),
         created_at=filed[0].created_at,
     )
     assert attempts(store) == [1] * 5
