@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from channels.complaint_fields import ValidationContext
 from config.profile import Profile
-from normalizer.models import Inbound
+from normalizer.models import ComplaintDraft, Inbound
 from normalizer.normalize import normalize
 from store.base import IntakeResult, Store
 from workflow.calendar import Deadline, case_deadlines
@@ -28,7 +28,12 @@ class IntakeService:
 
     async def submit(self, inbound: Inbound) -> IntakeResult:
         """The committed complaint; an earlier one when this repeats it (see normalizer.dedup)."""
-        return await self.store.intake(normalize(inbound, self.profile), self.duplicate_window)
+        return await self.store.intake(self.draft(inbound), self.duplicate_window)
+
+    def draft(self, inbound: Inbound) -> ComplaintDraft:
+        """The complaint as the store will keep it, for a channel that commits it together
+        with its own records (an SMS with its reply)."""
+        return normalize(inbound, self.profile)
 
     def validation_context(self) -> dict[str, ValidationContext]:
         today = self.clock().astimezone(self.profile.zone).date()

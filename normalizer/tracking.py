@@ -48,7 +48,14 @@ def _check_symbol(data: str) -> str:
 
 def generate_tracking_id(rng: random.Random | secrets.SystemRandom) -> str:
     """A fresh ID; pass `secrets.SystemRandom()` so IDs cannot be predicted from one another."""
-    data = "".join(rng.choice(ALPHABET) for _ in range(DATA_LENGTH))
+    # One draw for all eight symbols (its base-31 digits): with SystemRandom every draw
+    # is a system call, and this runs for every complaint.
+    number = rng.randrange(_BASE**DATA_LENGTH)
+    symbols = []
+    for _ in range(DATA_LENGTH):
+        number, value = divmod(number, _BASE)
+        symbols.append(ALPHABET[value])
+    data = "".join(symbols)
     return data + _check_symbol(data)
 
 

@@ -7,12 +7,14 @@ implements it in store/sqlite_sms.py.
 from __future__ import annotations
 
 import abc
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from normalizer.models import Channel, Flag, RawPayload
+from normalizer.models import Channel, Complaint, ComplaintDraft, Flag, RawPayload
 
 
 class _Model(BaseModel):
@@ -82,6 +84,45 @@ class SmsRecord(_Model):
     reply_via: ReplyVia | None = None
 
 
+@dataclass(frozen=True)
+class RateLimit:
+    """At most `limit` SMS from one sender since `since` get a reply; those past it are
+    kept, flagged `rate_limited`, and answered with nothing."""
+
+    limit: int
+    since: datetime
+
+
+@dataclass(frozen=True)
+class Followup:
+    """The citizen's further words on a complaint of theirs."""
+
+    complaint_id: str
+    channel: Channel
+    external_id: str
+    text: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class SmsTake:
+    """One whole SMS to take in, and what it files: everything `take_sms` commits at once.
+
+    `answer` gives the reply once the complaint filed (if any) is known; it runs inside
+    the store's transaction, so it is pure and quick. `queue` turns the finished record
+    into the SMS to send, for a gateway that cannot answer in its HTTP response."""
+
+    record: SmsRecord
+    """As known before the transaction: no reply yet; the complaint of a status request
+    or a follow-up, none for a new complaint."""
+    answer: Callable[[Complaint | None], str | None]
+    rate_limit: RateLimit | None = None
+    draft: ComplaintDraft | None = None
+    duplicate_window: timedelta = timedelta(0)
+    followup: Followup | None = None
+    queue: Callable[[SmsRecord], OutboundSms] | None = None
+
+
 class OutboundState(StrEnum):
     PENDING = "pending"
     SENDING = "sending"
@@ -132,29 +173,18 @@ class SmsStore(abc.ABC):
     async def get_sms_record(self, gateway: str, message_id: str) -> SmsRecord | None: ...
 
     @abc.abstractmethod
-    async def count_sms_since(self, sender: str, since: datetime) -> int:
-        """SMS taken in from `sender` (E.164) received at or after `since`."""
-
-    @abc.abstractmethod
-    async def record_sms(self, record: SmsRecord, reply: OutboundSms | None) -> SmsRecord:
-        """Keep the record and queue its reply, in one transaction. If a record with the
-        same (gateway, message id) exists, nothing is written and that record is returned."""
+    async def take_sms(self, take: SmsTake) -> SmsRecord:
+        """In one transaction: file the draft (idempotent on its external id, and within
+        the duplicate window as `intake` does), add the follow-up, keep the record with
+        its answer, and queue the reply if `take.queue` says how. A record with the same
+        (gateway, message id) means it was taken before: nothing is written and that
+        record is returned. Past the rate limit (counted in the same transaction, so
+        concurrent SMS cannot all slip under it) the complaint is flagged `rate_limited`
+        and the record gets no reply."""
 
     @abc.abstractmethod
     async def sms_gateway_of(self, complaint_id: str) -> str | None:
         """The gateway the complaint's SMS came through, to answer on the same one."""
-
-    @abc.abstractmethod
-    async def add_followup(
-        self,
-        complaint_id: str,
-        channel: Channel,
-        external_id: str,
-        text: str,
-        received_at: datetime,
-    ) -> bool:
-        """Append the citizen's further words to a complaint; False if this (channel,
-        external id) was appended before."""
 
     @abc.abstractmethod
     async def enqueue_sms(self, message: OutboundSms) -> bool:

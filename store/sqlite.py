@@ -248,8 +248,9 @@ class SqliteStore(SqliteSmsStore, Store):
             if earlier is not None:
                 results.append(IntakeResult(complaint=earlier, created=False))
                 continue
-            complaint = Complaint(
-                **draft.model_dump(exclude={"raw"}),
+            # The draft is validated already: built without validating its fields again.
+            complaint = Complaint.model_construct(
+                **{name: value for name, value in draft if name != "raw"},
                 id=uuid.uuid4().hex,
                 tracking_id=generate_tracking_id(self._rng),
                 created_at=now,
@@ -412,14 +413,22 @@ def _recent(
 def _existing(
     conn: sqlite3.Connection, drafts: Sequence[ComplaintDraft]
 ) -> dict[tuple[str, str | None], Complaint]:
-    keys = {(d.channel.value, d.external_id) for d in drafts if d.external_id}
-    if not keys:
-        return {}
-    values = ", ".join("(?, ?)" for _ in keys)
-    params = [part for key in keys for part in key]
-    sql = f"SELECT * FROM complaints WHERE (channel, external_id) IN (VALUES {values})"
-    found = (complaint_from_row(row) for row in conn.execute(sql, params))
-    return {(c.channel.value, c.external_id): c for c in found}
+    by_channel: dict[str, set[str]] = {}
+    for d in drafts:
+        if d.external_id:
+            by_channel.setdefault(d.channel.value, set()).add(d.external_id)
+    found: dict[tuple[str, str | None], Complaint] = {}
+    for channel, ids in by_channel.items():
+        # `channel = ? AND external_id IN (...)` searches the unique index; a row-value
+        # `(channel, external_id) IN (VALUES ...)` scans the whole table, every batch.
+        sql = (
+            f"SELECT * FROM complaints WHERE channel = ? "
+            f"AND external_id IN ({', '.join('?' * len(ids))})"
+        )
+        for row in conn.execute(sql, [channel, *ids]):
+            complaint = complaint_from_row(row)
+            found[(channel, complaint.external_id)] = complaint
+    return found
 
 
 def _script(conn: sqlite3.Connection, body: str) -> None:

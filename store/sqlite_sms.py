@@ -6,22 +6,25 @@ import abc
 import sqlite3
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiosqlite
 
-from normalizer.models import Channel, Flag, RawPayload
+from normalizer.models import ComplaintDraft, Flag, RawPayload
 from store.rows import Row, parse_ts, ts
 from store.sms import (
+    Followup,
     OutboundSms,
     OutboundState,
     PartAdded,
     PartGroup,
     PartKey,
+    RateLimit,
     ReplyVia,
     SmsRecord,
     SmsStore,
+    SmsTake,
     StoredPart,
 )
 from store.sqlite_writer import CommitWakeup, GroupCommitWriter
@@ -49,6 +52,12 @@ class SqliteSmsStore(SmsStore):
     def _write(self) -> GroupCommitWriter: ...
 
     _outbound: CommitWakeup
+
+    @abc.abstractmethod
+    def _intake_batch(
+        self, conn: sqlite3.Connection, items: Sequence[tuple[ComplaintDraft, timedelta]]
+    ) -> list[Any]:
+        """SqliteStore's intake, inside the open transaction."""
 
     # -- parts of long messages -----------------------------------------------------
 
@@ -115,42 +124,52 @@ class SqliteSmsStore(SmsStore):
             row = await cur.fetchone()
         return _record(row) if row else None
 
-    async def count_sms_since(self, sender: str, since: datetime) -> int:
-        async with self._read.execute(
-            "SELECT count(*) FROM sms_messages WHERE sender = ? AND received_at >= ?",
-            (sender, ts(since)),
-        ) as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+    async def take_sms(self, take: SmsTake) -> SmsRecord:
+        record: SmsRecord = await self._write.submit(self._take_batch, take)
+        return record
 
-    async def record_sms(self, record: SmsRecord, reply: OutboundSms | None) -> SmsRecord:
-        stored: SmsRecord = await self._write.submit(self._record_batch, (record, reply))
-        return stored
+    def _take_batch(self, conn: sqlite3.Connection, takes: Sequence[SmsTake]) -> list[Any]:
+        # One by one: each counts, and files beside, the SMS of this batch before it.
+        return [self._take_one(conn, take) for take in takes]
 
-    def _record_batch(
-        self,
-        conn: sqlite3.Connection,
-        items: Sequence[tuple[SmsRecord, OutboundSms | None]],
-    ) -> list[Any]:
-        results: list[Any] = []
-        for record, reply in items:
-            existing = conn.execute(_SMS_RECORD, (record.gateway, record.message_id)).fetchone()
-            if existing is not None:
-                results.append(_record(existing))
-                continue
-            conn.execute(
-                "INSERT INTO sms_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    record.gateway, record.message_id, record.sender, ts(record.received_at),
-                    record.intent, record.complaint_id, " ".join(record.flags), record.reply,
-                    record.reply_via.value if record.reply_via else None,
-                ),
-            )  # fmt: skip
-            if reply is not None:
-                conn.execute(_INSERT_OUTBOUND, _outbound_row(reply))
-                self._outbound.wrote()
-            results.append(record)
-        return results
+    def _take_one(self, conn: sqlite3.Connection, take: SmsTake) -> SmsRecord:
+        record = take.record
+        existing = conn.execute(_SMS_RECORD, (record.gateway, record.message_id)).fetchone()
+        if existing is not None:
+            return _record(existing)
+        flooded = take.rate_limit is not None and _count_since(conn, record.sender, take.rate_limit)
+        flags = set(record.flags) | ({Flag.RATE_LIMITED} if flooded else set())
+        complaint = None
+        if take.draft is not None:
+            draft = take.draft
+            if flooded:
+                draft = draft.model_copy(update={"flags": tuple(sorted({*draft.flags, *flags}))})
+            [filed] = self._intake_batch(conn, [(draft, take.duplicate_window)])
+            complaint = filed.complaint  # an SMS has no request hash to conflict on
+        if take.followup is not None:
+            _add_followup(conn, take.followup)
+        reply = None if flooded else take.answer(complaint)
+        via = None if reply is None else ReplyVia.SENDER if take.queue else ReplyVia.HTTP
+        record = record.model_copy(
+            update={
+                "complaint_id": complaint.id if complaint else record.complaint_id,
+                "flags": tuple(sorted(flags)),
+                "reply": reply,
+                "reply_via": via,
+            }
+        )
+        conn.execute(
+            "INSERT INTO sms_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.gateway, record.message_id, record.sender, ts(record.received_at),
+                record.intent, record.complaint_id, " ".join(record.flags), record.reply,
+                via.value if via else None,
+            ),
+        )  # fmt: skip
+        if via is ReplyVia.SENDER and take.queue is not None:
+            conn.execute(_INSERT_OUTBOUND, _outbound_row(take.queue(record)))
+            self._outbound.wrote()
+        return record
 
     async def sms_gateway_of(self, complaint_id: str) -> str | None:
         async with self._read.execute(
@@ -159,30 +178,6 @@ class SqliteSmsStore(SmsStore):
         ) as cur:
             row = await cur.fetchone()
         return str(row["gateway"]) if row else None
-
-    async def add_followup(
-        self,
-        complaint_id: str,
-        channel: Channel,
-        external_id: str,
-        text: str,
-        received_at: datetime,
-    ) -> bool:
-        def add(conn: sqlite3.Connection, items: Sequence[tuple[Any, ...]]) -> list[Any]:
-            results = []
-            for item in items:
-                cur = conn.execute(
-                    "INSERT INTO complaint_followups "
-                    "(complaint_id, channel, external_id, text, received_at) "
-                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, external_id) DO NOTHING",
-                    item,
-                )
-                results.append(cur.rowcount == 1)
-            return results
-
-        row = (complaint_id, channel.value, external_id, text, ts(received_at))
-        added: bool = await self._write.submit(add, row)
-        return added
 
     # -- SMS to send ----------------------------------------------------------------
 
@@ -268,6 +263,26 @@ class SqliteSmsStore(SmsStore):
 
     async def wait_for_outbound(self, max_wait: float) -> None:
         await self._outbound.wait(max_wait)
+
+
+def _count_since(conn: sqlite3.Connection, sender: str, rate: RateLimit) -> bool:
+    """Whether the sender has reached the limit already."""
+    (count,) = conn.execute(
+        "SELECT count(*) FROM sms_messages WHERE sender = ? AND received_at >= ?",
+        (sender, ts(rate.since)),
+    ).fetchone()
+    return bool(count >= rate.limit)
+
+
+def _add_followup(conn: sqlite3.Connection, followup: Followup) -> None:
+    conn.execute(
+        "INSERT INTO complaint_followups (complaint_id, channel, external_id, text, received_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, external_id) DO NOTHING",
+        (
+            followup.complaint_id, followup.channel.value, followup.external_id, followup.text,
+            ts(followup.received_at),
+        ),
+    )  # fmt: skip
 
 
 def _add_part(conn: sqlite3.Connection, key: PartKey, part: StoredPart) -> tuple[str, bool]:

@@ -21,10 +21,28 @@ from config.profile import Profile
 from gateway.intake import IntakeService
 from gateway.sms.replies import SmsReplies
 from normalizer.commands import Command, Intent, parse_command
-from normalizer.models import Channel, Complaint, Flag, Inbound, RawPayload, Reporter
+from normalizer.models import (
+    Channel,
+    Complaint,
+    ComplaintDraft,
+    Flag,
+    Inbound,
+    RawPayload,
+    Reporter,
+)
 from normalizer.text import clean_text
 from store.base import Store
-from store.sms import OutboundSms, PartGroup, PartKey, ReplyVia, SmsRecord, StoredPart
+from store.sms import (
+    Followup,
+    OutboundSms,
+    PartGroup,
+    PartKey,
+    RateLimit,
+    ReplyVia,
+    SmsRecord,
+    SmsTake,
+    StoredPart,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +69,20 @@ class _Delivery:
 
 
 @dataclass(frozen=True)
-class _Outcome:
+class _Plan:
+    """What an SMS asks for, worked out before the store takes it in one transaction."""
+
     intent: Intent
-    reply: str | None
+    answer: Callable[[Complaint | None], str | None]
+    """The reply, given the complaint filed (None when it files none)."""
     complaint_id: str | None = None
     flags: tuple[Flag, ...] = ()
+    draft: ComplaintDraft | None = None
+    followup: Followup | None = None
+
+
+def _says(reply: str) -> Callable[[Complaint | None], str | None]:
+    return lambda _: reply
 
 
 class SmsService:
@@ -142,57 +169,50 @@ class SmsService:
         *,
         inline: bool,
     ) -> str | None:
-        gateway, sender = message.gateway, message.sender
-        prior = await self.store.get_sms_record(gateway, message_id)
-        if prior is not None:
-            return _inline(prior)
-        flooded = await self._flooded(sender, message.received_at)
-        flags += (Flag.RATE_LIMITED,) if flooded else ()
         command = parse_command(message.text, self._profile.sms.min_complaint_chars)
-        delivery = _Delivery(message, f"{gateway}:{message_id}", flags)
-        outcome = await self._act(command, delivery)
-        reply = None if flooded else outcome.reply
-        via = None if reply is None else ReplyVia.HTTP if inline else ReplyVia.SENDER
+        delivery = _Delivery(message, f"{message.gateway}:{message_id}", flags)
+        plan = await self._plan(command, delivery)
         record = SmsRecord(
-            gateway=gateway,
+            gateway=message.gateway,
             message_id=message_id,
-            sender=sender,
+            sender=message.sender,
             received_at=message.received_at,
-            intent=outcome.intent.value,
-            complaint_id=outcome.complaint_id,
-            flags=tuple(sorted(set(outcome.flags))),
-            reply=reply,
-            reply_via=via,
+            intent=plan.intent.value,
+            complaint_id=plan.complaint_id,
+            flags=tuple(sorted(set(plan.flags))),
         )
-        queued = self._reply(record) if via is ReplyVia.SENDER else None
-        stored = await self.store.record_sms(record, queued)
-        if flooded:
+        rate = self._limits.rate_limit
+        since = message.received_at - self._limits.rate_window
+        take = SmsTake(
+            record=record,
+            answer=plan.answer,
+            rate_limit=RateLimit(limit=rate, since=since) if rate else None,
+            draft=plan.draft,
+            duplicate_window=self._intake.duplicate_window,
+            followup=plan.followup,
+            queue=None if inline else self._reply,
+        )
+        stored = await self.store.take_sms(take)
+        if Flag.RATE_LIMITED in stored.flags and stored.reply is None:
             log.warning("SMS over the rate limit from a sender: stored, flagged, not answered")
         return _inline(stored)
 
-    async def _flooded(self, sender: str, received_at: datetime) -> bool:
-        limit = self._limits.rate_limit
-        if not limit:
-            return False
-        since = received_at - self._limits.rate_window
-        return await self.store.count_sms_since(sender, since) >= limit
-
-    async def _act(self, command: Command, delivery: _Delivery) -> _Outcome:
+    async def _plan(self, command: Command, delivery: _Delivery) -> _Plan:
         if command.intent is Intent.HELP:
-            return _Outcome(Intent.HELP, self._replies.help(), flags=delivery.flags)
+            return _Plan(Intent.HELP, _says(self._replies.help()), flags=delivery.flags)
         if command.intent is Intent.STATUS:
             return await self._status(command, delivery)
         if command.intent is Intent.FOLLOW_UP:
-            outcome = await self._follow_up(command, delivery)
-            if outcome is not None:
-                return outcome
+            plan = await self._follow_up(command, delivery)
+            if plan is not None:
+                return plan
             # `<ID> text` where the ID is not one of this sender's: just a complaint that
             # happens to begin with a word shaped like an ID.
             text = delivery.message.text
             command = Command(intent=Intent.COMPLAINT, text=text, keyword=False)
-        return await self._complaint(command, delivery)
+        return self._complaint(command, delivery)
 
-    async def _complaint(self, command: Command, delivery: _Delivery) -> _Outcome:
+    def _complaint(self, command: Command, delivery: _Delivery) -> _Plan:
         # Never empty: a message without a word is a help request (normalizer.commands).
         text = clean_text(command.text)
         too_short = len(text) < self._profile.sms.min_complaint_chars
@@ -207,40 +227,49 @@ class SmsService:
             reporter=Reporter(phone=delivery.message.sender),
             flags=flags,
         )
-        complaint = (await self._intake.submit(inbound)).complaint
-        # A resend within the duplicate window gets the first complaint and its reply.
-        reply = self._replies.ack(complaint, Flag.TOO_SHORT in complaint.flags)
-        return _Outcome(Intent.COMPLAINT, reply, complaint.id, flags)
 
-    async def _status(self, command: Command, delivery: _Delivery) -> _Outcome:
+        def acknowledge(complaint: Complaint | None) -> str | None:
+            # A resend within the duplicate window gets the first complaint and its reply.
+            assert complaint is not None
+            return self._replies.ack(complaint, Flag.TOO_SHORT in complaint.flags)
+
+        return _Plan(Intent.COMPLAINT, acknowledge, flags=flags, draft=self._intake.draft(inbound))
+
+    async def _status(self, command: Command, delivery: _Delivery) -> _Plan:
         found = await self._owned_by_sender(command, delivery)
-        if isinstance(found, _Outcome):
+        if isinstance(found, _Plan):
             return found
         case = await self.store.get_case(found.id)
-        return _Outcome(Intent.STATUS, self._replies.status(found, case), found.id, delivery.flags)
+        reply = self._replies.status(found, case)
+        return _Plan(Intent.STATUS, _says(reply), found.id, delivery.flags)
 
-    async def _follow_up(self, command: Command, delivery: _Delivery) -> _Outcome | None:
+    async def _follow_up(self, command: Command, delivery: _Delivery) -> _Plan | None:
         found = await self._owned_by_sender(command, delivery)
-        if isinstance(found, _Outcome):
+        if isinstance(found, _Plan):
             return found if command.keyword or command.tracking_id is None else None
         text = clean_text(command.text)
         if not text:
-            return _Outcome(Intent.FOLLOW_UP, self._replies.help(), found.id, delivery.flags)
+            return _Plan(Intent.FOLLOW_UP, _says(self._replies.help()), found.id, delivery.flags)
         message = delivery.message
-        await self.store.add_followup(
-            found.id, Channel.SMS, delivery.external_id, text, message.received_at
+        followup = Followup(
+            complaint_id=found.id,
+            channel=Channel.SMS,
+            external_id=delivery.external_id,
+            text=text,
+            received_at=message.received_at,
         )
         reply = self._replies.followup_added(found)
-        return _Outcome(Intent.FOLLOW_UP, reply, found.id, delivery.flags)
+        return _Plan(Intent.FOLLOW_UP, _says(reply), found.id, delivery.flags, followup=followup)
 
-    async def _owned_by_sender(self, command: Command, delivery: _Delivery) -> Complaint | _Outcome:
+    async def _owned_by_sender(self, command: Command, delivery: _Delivery) -> Complaint | _Plan:
         """The complaint the command names, or the reply saying why there is none."""
         if command.tracking_id is None:
-            return _Outcome(command.intent, self._replies.bad_id(command), flags=delivery.flags)
+            reply = self._replies.bad_id(command)
+            return _Plan(command.intent, _says(reply), flags=delivery.flags)
         complaint = await self._owned(command.tracking_id, delivery.message.sender)
         if complaint is None:
             reply = self._replies.not_found(command.tracking_id)
-            return _Outcome(command.intent, reply, flags=delivery.flags)
+            return _Plan(command.intent, _says(reply), flags=delivery.flags)
         return complaint
 
     async def _owned(self, tracking_id: str, sender: str) -> Complaint | None:

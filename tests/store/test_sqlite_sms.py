@@ -10,8 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from normalizer.models import Channel, Flag, RawPayload
-from store.sms import OutboundSms, OutboundState, PartKey, ReplyVia, SmsRecord, StoredPart
+from normalizer.models import Channel, Complaint, Flag, RawPayload
+from store.sms import (
+    Followup,
+    OutboundSms,
+    OutboundState,
+    PartKey,
+    RateLimit,
+    ReplyVia,
+    SmsRecord,
+    SmsTake,
+    StoredPart,
+)
 from store.sqlite import SqliteStore
 from tests.conftest import FRIDAY_BEFORE_HOLIDAY, Clock
 from tests.store.test_sqlite_store import count, draft, rows
@@ -127,24 +137,70 @@ async def test_expired_groups_are_the_open_ones_past_the_timeout(store: SqliteSt
     assert await store.expired_part_groups(NOW + timedelta(minutes=5), 10) == []
 
 
-async def test_a_record_and_its_reply_commit_together_once(store: SqliteStore) -> None:
-    record = SmsRecord(
+def record(message_id: str, intent: str = "complaint", **fields: object) -> SmsRecord:
+    return SmsRecord(
         gateway="vonage",
-        message_id="0A0000001",
+        message_id=message_id,
         sender=SENDER,
         received_at=NOW,
-        intent="complaint",
-        flags=(Flag.TOO_SHORT,),
-        reply="LAPOR! diterima",
-        reply_via=ReplyVia.SENDER,
+        intent=intent,
+        **fields,
     )
-    assert await store.record_sms(record, outbound()) == record
-    changed = record.model_copy(update={"reply": "lain"})
-    assert await store.record_sms(changed, outbound("reply-2")) == record
-    assert count(store.path, "sms_outbound") == 1
-    assert await store.get_sms_record("vonage", "0A0000001") == record
-    assert await store.count_sms_since(SENDER, NOW) == 1
-    assert await store.count_sms_since(SENDER, NOW + timedelta(seconds=1)) == 0
+
+
+def acknowledge(complaint: Complaint | None) -> str:
+    assert complaint is not None
+    return f"LAPOR! diterima, no. {complaint.tracking_id}"
+
+
+def queue(done: SmsRecord) -> OutboundSms:
+    return outbound(f"reply-{done.message_id}").model_copy(update={"text": done.reply})
+
+
+async def test_an_sms_its_complaint_and_its_reply_commit_together_once(
+    store: SqliteStore,
+) -> None:
+    take = SmsTake(
+        record=record("0A0000001", flags=(Flag.TOO_SHORT,)),
+        answer=acknowledge,
+        draft=draft(external_id="vonage:0A0000001"),
+        queue=queue,
+    )
+    taken = await store.take_sms(take)
+    [(complaint_id, tracking_id)] = rows(store.path, "SELECT id, tracking_id FROM complaints")
+    assert taken.complaint_id == complaint_id
+    assert taken.reply == f"LAPOR! diterima, no. {tracking_id}"
+    assert taken.reply_via is ReplyVia.SENDER and taken.flags == (Flag.TOO_SHORT,)
+    assert [o.text for o in await store.outbound_sms()] == [taken.reply]
+    # Taken again (a gateway's retry): the first record, and nothing more written.
+    assert await store.take_sms(take) == taken
+    assert await store.get_sms_record("vonage", "0A0000001") == taken
+    assert [count(store.path, t) for t in ("complaints", "sms_messages", "sms_outbound")] == [
+        1,
+        1,
+        1,
+    ]
+
+
+async def test_the_rate_limit_holds_for_sms_arriving_together(store: SqliteStore) -> None:
+    # Counted inside the one writer's transactions: ten at once cannot all slip under it.
+    takes = [
+        SmsTake(
+            record=record(f"0A{i:07d}"),
+            answer=acknowledge,
+            draft=draft(f"{draft().text} Nomor {i}.", external_id=f"vonage:0A{i:07d}"),
+            rate_limit=RateLimit(limit=3, since=NOW - timedelta(hours=1)),
+        )
+        for i in range(10)
+    ]
+    taken = await asyncio.gather(*(store.take_sms(t) for t in takes))
+    answered = [t for t in taken if t.reply is not None]
+    assert len(answered) == 3 and all(t.reply_via is ReplyVia.HTTP for t in answered)
+    flooded = [t for t in taken if t.reply is None]
+    assert len(flooded) == 7 and all(Flag.RATE_LIMITED in t.flags for t in flooded)
+    assert rows(store.path, "SELECT count(*) FROM complaints WHERE flags = 'rate_limited'") == [
+        (7,)
+    ]
 
 
 async def test_outbound_is_claimed_once_and_abandoned_not_resent(store: SqliteStore) -> None:
@@ -176,12 +232,21 @@ async def test_a_retry_waits_for_its_time(store: SqliteStore) -> None:
 
 
 async def test_followups_join_the_timeline_once(store: SqliteStore) -> None:
-    result = await store.intake(draft(external_id="twilio:SM1"))
-    complaint = result.complaint
+    complaint = (await store.intake(draft(external_id="twilio:SM1"))).complaint
+    followup = Followup(
+        complaint_id=complaint.id,
+        channel=Channel.SMS,
+        external_id="twilio:SM2",
+        text="Lubangnya makin besar.",
+        received_at=NOW,
+    )
+    take = SmsTake(
+        record=record("SM2", "follow_up", complaint_id=complaint.id),
+        answer=lambda _: "Tambahan diterima.",
+        followup=followup,
+    )
     for _ in range(2):
-        await store.add_followup(
-            complaint.id, Channel.SMS, "twilio:SM2", "Lubangnya makin besar.", NOW
-        )
+        await store.take_sms(take)
     timeline = await store.timeline(complaint.id)
     followups = [entry for entry in timeline if entry.kind == "complaint.followup"]
     assert [(f.note, f.actor) for f in followups] == [("Lubangnya makin besar.", "sms")]
