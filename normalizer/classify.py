@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import weakref
 from functools import lru_cache
 
 from config.profile import Profile
@@ -26,10 +27,26 @@ def guess_category(text: str, profile: Profile) -> str | None:
     # that substring test costs a hundredth of the search.
     folded = text.casefold()
     scores: dict[str, int] = {}  # in profile order, so max() breaks ties by it
-    for code, pattern, weight, probe in _matcher(_keywords(profile)):
+    for code, pattern, weight, probe in _matcher_of(profile):
         if probe in folded and pattern.search(text) is not None:
             scores[code] = scores.get(code, 0) + weight
     return max(scores, key=scores.__getitem__) if scores else None
+
+
+# Per profile object (by identity: a Profile holds lists, so it cannot be hashed):
+# building the content key and hashing it for _matcher's cache cost more than the scan,
+# on every complaint. The profile is frozen, so its matcher is too.
+_BY_PROFILE: dict[int, tuple[weakref.ref[Profile], Matcher]] = {}
+
+
+def _matcher_of(profile: Profile) -> Matcher:
+    known = _BY_PROFILE.get(id(profile))
+    if known is not None and known[0]() is profile:
+        return known[1]
+    matcher = _matcher(_keywords(profile))
+    _BY_PROFILE[id(profile)] = (weakref.ref(profile), matcher)
+    weakref.finalize(profile, _BY_PROFILE.pop, id(profile), None)
+    return matcher
 
 
 def _keywords(profile: Profile) -> CategoryKeywords:

@@ -39,12 +39,14 @@ CASE_COLUMNS = (
 
 
 def ts(value: datetime) -> str:
-    """UTC text with fixed width, so that comparing text compares instants."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """UTC text with fixed width (`2026-08-14T03:00:00.000000Z`), so that comparing text
+    compares instants. isoformat, not strftime: a tenth of the cost, several times a row."""
+    utc = value.astimezone(UTC).replace(tzinfo=None)
+    return utc.isoformat(timespec="microseconds") + "Z"
 
 
 def parse_ts(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def complaint_row(
