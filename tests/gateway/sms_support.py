@@ -81,8 +81,7 @@ def twiml_text(twiml: str) -> str | None:
     return inner.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-async def kannel_sms(
-    running: Running,
+def kannel_query(
     text: bytes,
     *,
     sender: str = "081234567890",
@@ -91,8 +90,8 @@ async def kannel_sms(
     charset: str = "UTF-8",
     udh: bytes = b"",
     secret: str = KANNEL_SECRET,
-) -> tuple[int, str]:
-    """GET Kannel's get-url with its escapes filled in, raw bytes percent-encoded."""
+) -> str:
+    """Kannel's get-url query with its escapes filled in, raw bytes percent-encoded."""
     fields: list[tuple[str, bytes]] = [
         ("secret", secret.encode()),
         ("from", sender.encode()),
@@ -104,7 +103,12 @@ async def kannel_sms(
         ("smsc", b"telkomsel"),
         ("id", (message_id or str(uuid.uuid4())).encode()),
     ]
-    query = "&".join(f"{k}={quote_from_bytes(v, safe='')}" for k, v in fields)
+    return "&".join(f"{k}={quote_from_bytes(v, safe='')}" for k, v in fields)
+
+
+async def kannel_sms(running: Running, text: bytes, **fields: Any) -> tuple[int, str]:
+    """GET Kannel's get-url; `fields` as `kannel_query` takes them."""
+    query = kannel_query(text, **fields)
     async with running.http.get(f"/webhooks/sms/kannel?{query}") as response:
         return response.status, await response.text()
 

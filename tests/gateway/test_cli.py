@@ -1,38 +1,41 @@
 """`lapor-gateway`: the command line in-process, the console script, and the real server process.
 
-The server tests start `lapor-gateway serve` as a child process on a free port over a SQLite
-file in tmp_path, talk to it over HTTP, and stop it with real signals.
+The server tests start `lapor-gateway serve` as a child process (tests/processes.py) on a free
+port over a SQLite file in tmp_path, talk to it over HTTP, and stop it with real signals.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import signal
 import socket
 import sqlite3
 import subprocess
-import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from aiohttp import ClientConnectionError, ClientSession, ClientTimeout, CookieJar
+from aiohttp import ClientSession, CookieJar
 
 from config.profile import PROFILES_DIR, load_profile, shipped_profiles
 from gateway.cli import main
 from tests.conftest import BAD_SETTINGS, eventually
+from tests.processes import (
+    CLI,
+    START_WITHIN,
+    STOP_WITHIN,
+    Launcher,
+    ServerProcess,
+    clean_environ,
+    free_port,
+)
 from tests.profiles import BROKEN_PROFILES, BrokenProfile, broken_profile_id
 
-_SCRIPT = Path(sys.executable).parent / "lapor-gateway"
-CLI = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "gateway.cli"]
 RUN_TIMEOUT = 30.0  # a CLI call that should exit at once; past this the test fails, not hangs
-START_WITHIN = 20.0  # a server's start-up, bounded
-STOP_WITHIN = 15.0  # a server's exit after a signal, bounded
 
 COMPLAINT = {
     "text": "Lampu jalan di Jl. Merdeka mati sejak seminggu, malam hari sangat gelap dan rawan.",
@@ -46,13 +49,6 @@ COMPLAINT = {
 # --- helpers ------------------------------------------------------------------------------
 
 
-def clean_environ(**settings: str) -> dict[str, str]:
-    """This process's environment without any LAPOR_* of the machine, plus `settings`."""
-    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("LAPOR_")}
-    env.update(settings)
-    return env
-
-
 def run_cli(args: list[str], cwd: Path, **settings: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*CLI, *args],
@@ -63,13 +59,6 @@ def run_cli(args: list[str], cwd: Path, **settings: str) -> subprocess.Completed
         timeout=RUN_TIMEOUT,
         check=False,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def assert_names_the_problem(stderr: str, path: Path, field_name: str, reason: str) -> None:
@@ -269,96 +258,6 @@ def test_console_script_reports_a_store_it_cannot_open(tmp_path: Path) -> None:
 # --- the real server process -------------------------------------------------------------------
 
 
-@dataclass
-class ServerProcess:
-    process: subprocess.Popen[bytes]
-    port: int
-    db: Path
-    log_dir: Path
-    name: str
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def output(self) -> tuple[str, str]:
-        return (
-            (self.log_dir / f"{self.name}.out").read_text(),
-            (self.log_dir / f"{self.name}.err").read_text(),
-        )
-
-    async def wait_until_up(self) -> None:
-        async with ClientSession(timeout=ClientTimeout(total=2)) as http:
-
-            async def probe() -> int | None:
-                if self.process.poll() is not None:
-                    raise AssertionError(f"the server exited at start: {self.output()}")
-                try:
-                    async with http.get(f"{self.base}/healthz") as response:
-                        return response.status
-                except (ClientConnectionError, TimeoutError):
-                    return None
-
-            await eventually(probe, lambda status: status == 200, START_WITHIN)
-
-    async def wait_exit(self) -> int:
-        async def probe() -> int | None:
-            return self.process.poll()
-
-        code = await eventually(probe, lambda rc: rc is not None, STOP_WITHIN)
-        assert code is not None
-        return code
-
-    def stop_now(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait(timeout=10)
-
-
-@dataclass
-class Launcher:
-    tmp_path: Path
-    started: list[ServerProcess] = field(default_factory=list)
-
-    def start(self, db: Path | None = None, **extra: str) -> ServerProcess:
-        db = db or self.tmp_path / "lapor.db"
-        port = free_port()
-        name = f"serve-{len(self.started)}"
-        settings = {
-            "LAPOR_HOST": "127.0.0.1",
-            "LAPOR_PORT": str(port),
-            "LAPOR_DATABASE_URL": f"sqlite:///{db}",
-            "LAPOR_UPLOAD_DIR": str(self.tmp_path / "uploads"),
-            "LAPOR_SECRET_KEY": "kunci-uji-coba-proses-nyata",
-            "LAPOR_DISPATCH_POLL_SECONDS": "0.2",
-            **extra,
-        }
-        with (
-            (self.tmp_path / f"{name}.out").open("wb") as out,
-            (self.tmp_path / f"{name}.err").open("wb") as err,
-        ):
-            process = subprocess.Popen(
-                [*CLI, "serve"],
-                cwd=self.tmp_path,
-                env=clean_environ(**settings),
-                stdout=out,
-                stderr=err,
-            )
-        server = ServerProcess(process, port, db, self.tmp_path, name)
-        self.started.append(server)
-        return server
-
-
-@pytest.fixture
-def launcher(tmp_path: Path) -> Iterator[Launcher]:
-    launcher = Launcher(tmp_path)
-    try:
-        yield launcher
-    finally:
-        for server in launcher.started:  # whatever the test did, no process outlives it
-            server.stop_now()
-
-
 def tracking_ids_in(db: Path) -> list[str]:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         rows = conn.execute("SELECT tracking_id FROM complaints ORDER BY received_at").fetchall()
@@ -522,7 +421,7 @@ async def test_sigint_stops_cleanly_and_a_restart_finds_the_complaint(
     first.process.send_signal(signal.SIGINT)
     assert_clean_exit(first, await first.wait_exit())
 
-    second = launcher.start(db=first.db)
+    second = launcher.restart(first)
     await second.wait_until_up()
     async with (
         ClientSession() as http,

@@ -232,3 +232,26 @@ async def test_two_gateways_on_one_file_open_one_case_per_complaint(tmp_path: Pa
     finally:
         await two.stop()
         await one.stop()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="production bug: the dispatcher submits one write per claimed event (up to its "
+    "batch of 200) at once, so with LAPOR_WRITE_QUEUE_LIMIT below that it overflows the "
+    "write queue itself; each refused event then waits out its 30 s lease",
+)
+async def test_a_backlog_past_the_write_queue_limit_is_dispatched_in_one_round(
+    tmp_path: Path,
+) -> None:
+    limit = 50
+    running = await start_gateway(tmp_path, dispatch_enabled=False, write_queue_limit=limit)
+    try:
+        for chunk in range(3):  # filed a chunk at a time, each within the queue's limit
+            await asyncio.gather(
+                *(file(running, f"{TEXT} Laporan {chunk}-{i}.") for i in range(40))
+            )
+        dispatcher = Dispatcher(running.store, running.profile, running.clock, poll_seconds=0.2)
+        assert await dispatcher.run_once() == 120
+        assert running.count("cases") == 120
+    finally:
+        await running.stop()

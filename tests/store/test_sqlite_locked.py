@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Running, start_gateway
+from tests.conftest import Running, start_gateway, write_locked
 
 COMPLAINT = {
     "text": "Lampu jalan di depan Pasar Ketapang mati sejak seminggu yang lalu.",
     "phone": "0812 3456 7890",
 }
-
-
-@contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Hold the write lock from another connection, as another process could."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        yield
-        conn.execute("ROLLBACK")
-    finally:
-        conn.close()
 
 
 @pytest.fixture
@@ -46,7 +32,7 @@ async def post(running: Running, key: str) -> tuple[int, dict[str, str], dict[st
 async def test_a_lock_held_past_the_busy_timeout_is_503_and_nothing_is_written(
     gateway: Running,
 ) -> None:
-    with locked(gateway.store.path):
+    with write_locked(gateway.store.path):
         # The lock is held by this thread's connection; the requests run on the loop
         # while it is held, so they must give up on their own, within the busy timeout.
         answers = await asyncio.gather(*(post(gateway, f"stalled-{i}") for i in range(5)))
@@ -59,7 +45,7 @@ async def test_a_lock_held_past_the_busy_timeout_is_503_and_nothing_is_written(
 
 
 async def test_intake_resumes_by_itself_once_the_lock_is_released(gateway: Running) -> None:
-    with locked(gateway.store.path):
+    with write_locked(gateway.store.path):
         status, _, _ = await post(gateway, "retried-delivery")
         assert status == 503
     status, _, body = await post(gateway, "retried-delivery")  # the client's retry
