@@ -7,14 +7,13 @@ idempotent, so a second delivery changes nothing.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
 
 from config.profile import Profile
 from gateway.loops import keep_running
-from store.base import OutboxEvent, Store
+from store.base import Store
 from workflow.cases import new_case
 
 log = logging.getLogger(__name__)
@@ -39,14 +38,15 @@ class Dispatcher:
     async def run_once(self) -> int:
         """Dispatch what is pending now; returns how many events were claimed."""
         events = await self._store.claim_events(BATCH, LEASE_SECONDS, self._clock())
-        # Submitted together, the writer commits all these cases in one transaction.
-        await asyncio.gather(*(self._dispatch(event) for event in events))
+        opened = []
+        for event in events:
+            try:
+                opened.append((event, new_case(event.complaint, self._profile, self._clock())))
+            except Exception:
+                log.exception("could not make a case of outbox event %d", event.seq)
+        results = await self._store.open_cases(opened) if opened else []
+        for (event, _), result in zip(opened, results, strict=True):
+            if isinstance(result, Exception):
+                # The lease runs out and the event is tried again; the others are done.
+                log.error("could not dispatch outbox event %d: %s", event.seq, result)
         return len(events)
-
-    async def _dispatch(self, event: OutboxEvent) -> None:
-        try:
-            case = new_case(event.complaint, self._profile, self._clock())
-            await self._store.open_case(event, case)
-        except Exception:
-            # The lease runs out and the event is tried again; others go on.
-            log.exception("could not dispatch outbox event %d", event.seq)

@@ -7,6 +7,7 @@ PostgreSQL backend can implement it later without touching them.
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -145,9 +146,19 @@ class Store(SmsStore, abc.ABC):
         """Lease the oldest unfinished outbox events, in order, to one dispatcher."""
 
     @abc.abstractmethod
+    async def open_cases(
+        self, opened: Sequence[tuple[OutboxEvent, Case]]
+    ) -> list[bool | Exception]:
+        """For each event: create its case (if it does not exist) and finish the event,
+        all in one write. Per event: True if this call created the case, or the error that
+        kept it from being opened (the others are opened regardless)."""
+
     async def open_case(self, event: OutboxEvent, case: Case) -> bool:
-        """Create the case (if it does not exist) and finish the event, in one
-        transaction. True if this call created the case."""
+        """One event's `open_cases`; its error raised."""
+        [result] = await self.open_cases([(event, case)])
+        if isinstance(result, Exception):
+            raise result
+        return result
 
     @abc.abstractmethod
     async def wait_for_events(self, max_wait: float) -> None:

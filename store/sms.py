@@ -66,8 +66,11 @@ class PartAdded(_Model):
     group: PartGroup
     completes: bool
     """This part, new, was the group's last missing one: whoever added it takes the
-    message in. A repeat, or a part that arrived alongside the last, never does, so two
-    deliveries racing at the end never both answer."""
+    message in. A part that arrived alongside the last never does, so two deliveries
+    racing at the end never both answer."""
+    repeat: bool = False
+    """This part was delivered before (its message id, or its place in the open group):
+    a gateway's retry, owed the answer the whole message got."""
 
 
 class SmsRecord(_Model):

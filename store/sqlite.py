@@ -207,11 +207,20 @@ class SqliteStore(SqliteSmsStore, Store):
             self._writer_conn.close()  # the writer thread has stopped
         self._writer = self._reader = self._writer_conn = None
 
-    @property
-    def _read(self) -> aiosqlite.Connection:
+    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """All rows, read to the end in one step on the reader thread.
+
+        A statement left half-read (a cursor fetched one row at a time while other reads
+        interleave on the one connection) keeps its read transaction, and with it an old
+        snapshot, open for every statement after it: a complaint committed a moment ago
+        would not be found."""
         if self._reader is None:
             raise RuntimeError("store is not open")
-        return self._reader
+        return list(await self._reader.execute_fetchall(sql, params))
+
+    async def _row(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        rows = await self._rows(sql, params)
+        return rows[0] if rows else None
 
     @property
     def _write(self) -> GroupCommitWriter:
@@ -277,21 +286,15 @@ class SqliteStore(SqliteSmsStore, Store):
     # -- reads ----------------------------------------------------------------------
 
     async def get_complaint(self, tracking_id: str) -> Complaint | None:
-        sql = "SELECT * FROM complaints WHERE tracking_id = ?"
-        async with self._read.execute(sql, (tracking_id,)) as cur:
-            row = await cur.fetchone()
+        row = await self._row("SELECT * FROM complaints WHERE tracking_id = ?", (tracking_id,))
         return complaint_from_row(row) if row else None
 
     async def get_case(self, complaint_id: str) -> Case | None:
-        async with self._read.execute(
-            "SELECT * FROM cases WHERE complaint_id = ?", (complaint_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await self._row("SELECT * FROM cases WHERE complaint_id = ?", (complaint_id,))
         return case_from_row(row) if row else None
 
     async def timeline(self, complaint_id: str) -> list[TimelineEntry]:
-        async with self._read.execute(_TIMELINE, (complaint_id,) * _TIMELINE_SOURCES) as cur:
-            rows = await cur.fetchall()
+        rows = await self._rows(_TIMELINE, (complaint_id,) * _TIMELINE_SOURCES)
         return [
             TimelineEntry(at=parse_ts(r["at"]), **_without(r, "at", "src", "seq")) for r in rows
         ]
@@ -311,8 +314,7 @@ class SqliteStore(SqliteSmsStore, Store):
             f"ORDER BY {order} LIMIT ?"
         )
         params.append(query.limit + 1)
-        async with self._read.execute(sql, params) as cur:
-            rows = list(await cur.fetchall())
+        rows = await self._rows(sql, params)
         more = len(rows) > query.limit
         rows = rows[: query.limit]
         items = [
@@ -354,17 +356,27 @@ class SqliteStore(SqliteSmsStore, Store):
         events: list[OutboxEvent] = await self._write.submit(claim, None)
         return events
 
-    async def open_case(self, event: OutboxEvent, case: Case) -> bool:
-        created: bool = await self._write.submit(self._open_case_batch, (event, case))
-        return created
+    async def open_cases(
+        self, opened: Sequence[tuple[OutboxEvent, Case]]
+    ) -> list[bool | Exception]:
+        # One job for the whole round: a dispatcher draining a backlog must not fill the
+        # write queue that intakes need, nor be refused by it.
+        results: list[bool | Exception] = await self._write.submit(
+            self._open_cases_job, list(opened)
+        )
+        return results
 
-    def _open_case_batch(
-        self, conn: sqlite3.Connection, items: Sequence[tuple[OutboxEvent, Case]]
+    def _open_cases_job(
+        self, conn: sqlite3.Connection, rounds: Sequence[list[tuple[OutboxEvent, Case]]]
     ) -> list[Any]:
-        results: list[Any] = []
-        for event, case in items:
-            cur = conn.execute(_INSERT_CASE, case_row(case))
-            created = cur.rowcount == 1
+        return [[self._open_one(conn, event, case) for event, case in r] for r in rounds]
+
+    def _open_one(self, conn: sqlite3.Connection, event: OutboxEvent, case: Case) -> Any:
+        # A savepoint per event: one that breaks a constraint (its complaint gone) is undone
+        # alone, and the rest of the round still opens.
+        conn.execute("SAVEPOINT open_case")
+        try:
+            created = conn.execute(_INSERT_CASE, case_row(case)).rowcount == 1
             if created:
                 conn.execute(
                     "INSERT INTO case_events (complaint_id, at, kind, state, actor) "
@@ -374,8 +386,12 @@ class SqliteStore(SqliteSmsStore, Store):
             conn.execute(
                 "UPDATE outbox SET done_at = ? WHERE seq = ?", (ts(self._clock()), event.seq)
             )
-            results.append(created)
-        return results
+        except sqlite3.IntegrityError as exc:
+            conn.execute("ROLLBACK TO open_case")
+            conn.execute("RELEASE open_case")
+            return exc
+        conn.execute("RELEASE open_case")
+        return created
 
     def _committed(self) -> None:
         self._events.committed()
@@ -385,8 +401,7 @@ class SqliteStore(SqliteSmsStore, Store):
         await self._events.wait(max_wait)
 
     async def health(self) -> dict[str, object]:
-        async with self._read.execute("PRAGMA journal_mode") as cur:
-            row = await cur.fetchone()
+        row = await self._row("PRAGMA journal_mode")
         # No file path: /healthz is public, and the layout of the server is nobody's business.
         return {"backend": "sqlite", "journal_mode": row[0] if row else None}
 

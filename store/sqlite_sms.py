@@ -9,8 +9,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
 from normalizer.models import ComplaintDraft, Flag, RawPayload
 from store.rows import Row, parse_ts, ts
 from store.sms import (
@@ -34,6 +32,7 @@ _OUTBOUND_COLUMNS = (
     "next_attempt_at", "created_at", "updated_at", "provider_id", "last_error",
 )  # fmt: skip
 _SMS_RECORD = "SELECT * FROM sms_messages WHERE gateway = ? AND message_id = ?"
+_GROUP_PARTS = "SELECT * FROM sms_parts WHERE group_id = ? ORDER BY seq"
 _INSERT_OUTBOUND = (
     f"INSERT INTO sms_outbound ({', '.join(_OUTBOUND_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(_OUTBOUND_COLUMNS))}) ON CONFLICT (id) DO NOTHING"
@@ -43,9 +42,11 @@ _INSERT_OUTBOUND = (
 class SqliteSmsStore(SmsStore):
     """Mixed into SqliteStore, which provides the connections and the writer."""
 
-    @property
     @abc.abstractmethod
-    def _read(self) -> aiosqlite.Connection: ...
+    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]: ...
+
+    @abc.abstractmethod
+    async def _row(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None: ...
 
     @property
     @abc.abstractmethod
@@ -62,11 +63,8 @@ class SqliteSmsStore(SmsStore):
     # -- parts of long messages -----------------------------------------------------
 
     async def add_sms_part(self, key: PartKey, part: StoredPart) -> PartAdded:
-        added: tuple[str, bool] = await self._write.submit(self._add_part_batch, (key, part))
-        group_id, completes = added
-        group = await self._part_group(group_id)
-        assert group is not None
-        return PartAdded(group=group, completes=completes)
+        added: PartAdded = await self._write.submit(self._add_part_batch, (key, part))
+        return added
 
     def _add_part_batch(
         self, conn: sqlite3.Connection, items: Sequence[tuple[PartKey, StoredPart]]
@@ -75,25 +73,19 @@ class SqliteSmsStore(SmsStore):
         return [_add_part(conn, key, part) for key, part in items]
 
     async def _part_group(self, group_id: str) -> PartGroup | None:
-        async with self._read.execute(
-            "SELECT * FROM sms_part_groups WHERE id = ?", (group_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await self._row("SELECT * FROM sms_part_groups WHERE id = ?", (group_id,))
         if row is None:
             return None
-        async with self._read.execute(
-            "SELECT * FROM sms_parts WHERE group_id = ? ORDER BY seq", (group_id,)
-        ) as cur:
-            parts = list(await cur.fetchall())
+        parts = await self._rows(_GROUP_PARTS, (group_id,))
         return _group(row, parts)
 
     async def expired_part_groups(self, opened_before: datetime, limit: int) -> list[PartGroup]:
-        async with self._read.execute(
+        rows = await self._rows(
             "SELECT id FROM sms_part_groups WHERE closed_at IS NULL AND first_received_at < ? "
             "ORDER BY first_received_at LIMIT ?",
             (ts(opened_before), limit),
-        ) as cur:
-            ids = [row["id"] for row in await cur.fetchall()]
+        )
+        ids = [row["id"] for row in rows]
         groups = [await self._part_group(group_id) for group_id in ids]
         return [g for g in groups if g is not None]
 
@@ -108,20 +100,13 @@ class SqliteSmsStore(SmsStore):
         await self._write.submit(close, group_id)
 
     async def is_part_group_closed(self, group_id: str) -> bool:
-        async with self._read.execute(
-            "SELECT closed_at FROM sms_part_groups WHERE id = ?", (group_id,)
-        ) as cur:
-            row = await cur.fetchone()
+        row = await self._row("SELECT closed_at FROM sms_part_groups WHERE id = ?", (group_id,))
         return row is not None and row["closed_at"] is not None
 
     # -- messages taken in ----------------------------------------------------------
 
     async def get_sms_record(self, gateway: str, message_id: str) -> SmsRecord | None:
-        async with self._read.execute(
-            _SMS_RECORD,
-            (gateway, message_id),
-        ) as cur:
-            row = await cur.fetchone()
+        row = await self._row(_SMS_RECORD, (gateway, message_id))
         return _record(row) if row else None
 
     async def take_sms(self, take: SmsTake) -> SmsRecord:
@@ -172,11 +157,10 @@ class SqliteSmsStore(SmsStore):
         return record
 
     async def sms_gateway_of(self, complaint_id: str) -> str | None:
-        async with self._read.execute(
+        row = await self._row(
             "SELECT gateway FROM sms_messages WHERE complaint_id = ? ORDER BY received_at LIMIT 1",
             (complaint_id,),
-        ) as cur:
-            row = await cur.fetchone()
+        )
         return str(row["gateway"]) if row else None
 
     # -- SMS to send ----------------------------------------------------------------
@@ -256,10 +240,10 @@ class SqliteSmsStore(SmsStore):
 
     async def outbound_sms(self, complaint_id: str | None = None) -> list[OutboundSms]:
         where, params = ("WHERE complaint_id = ?", (complaint_id,)) if complaint_id else ("", ())
-        async with self._read.execute(
+        rows = await self._rows(
             f"SELECT * FROM sms_outbound {where} ORDER BY created_at, id", params
-        ) as cur:
-            return [_outbound(row) for row in await cur.fetchall()]
+        )
+        return [_outbound(row) for row in rows]
 
     async def wait_for_outbound(self, max_wait: float) -> None:
         await self._outbound.wait(max_wait)
@@ -285,16 +269,26 @@ def _add_followup(conn: sqlite3.Connection, followup: Followup) -> None:
     )  # fmt: skip
 
 
-def _add_part(conn: sqlite3.Connection, key: PartKey, part: StoredPart) -> tuple[str, bool]:
-    """The id of the group the part now belongs to (inserting it unless seen before), and
-    whether inserting it completed the group."""
+def _add_part(conn: sqlite3.Connection, key: PartKey, part: StoredPart) -> PartAdded:
+    """The group the part now belongs to (inserting it unless seen before), read in the
+    same transaction, and whether inserting it completed the group."""
+    group_id, completes, repeat = _insert_part(conn, key, part)
+    row = conn.execute("SELECT * FROM sms_part_groups WHERE id = ?", (group_id,)).fetchone()
+    group = _group(row, conn.execute(_GROUP_PARTS, (group_id,)).fetchall())
+    return PartAdded(group=group, completes=completes, repeat=repeat)
+
+
+def _insert_part(
+    conn: sqlite3.Connection, key: PartKey, part: StoredPart
+) -> tuple[str, bool, bool]:
+    """(the part's group, whether this part completed it, whether it was there before)."""
     if part.message_id is not None:
         seen = conn.execute(
             "SELECT group_id FROM sms_parts WHERE gateway = ? AND message_id = ?",
             (key.gateway, part.message_id),
         ).fetchone()
         if seen is not None:
-            return str(seen["group_id"]), False
+            return str(seen["group_id"]), False, True
     row = conn.execute(
         "SELECT id FROM sms_part_groups WHERE gateway = ? AND sender = ? AND reference = ? "
         "AND total = ? AND closed_at IS NULL",
@@ -318,14 +312,14 @@ def _add_part(conn: sqlite3.Connection, key: PartKey, part: StoredPart) -> tuple
         ),
     )  # fmt: skip
     if cur.rowcount != 1:
-        return group_id, False
+        return group_id, False, True
     (count,) = conn.execute(
         "SELECT count(*) FROM sms_parts WHERE group_id = ?", (group_id,)
     ).fetchone()
-    return group_id, count == key.total
+    return group_id, count == key.total, False
 
 
-def _group(row: Row, parts: list[aiosqlite.Row]) -> PartGroup:
+def _group(row: Row, parts: Sequence[Row]) -> PartGroup:
     return PartGroup(
         id=row["id"],
         key=PartKey(

@@ -128,9 +128,11 @@ class SmsService:
             raw=message.raw,
         )
         added = await self.store.add_sms_part(key, part)
-        if not added.completes:
-            return None
-        return await self.take_group(added.group, inline=inline)
+        # A retry of a part of a whole message gets the message's answer again, and takes
+        # the message in if a crash came between its last part and its complaint.
+        if added.completes or (added.repeat and added.group.complete):
+            return await self.take_group(added.group, inline=inline)
+        return None
 
     async def take_group(self, group: PartGroup, *, inline: bool) -> str | None:
         """Take in a long message: whole, or (once it has waited long enough) with what

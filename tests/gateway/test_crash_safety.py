@@ -433,11 +433,6 @@ async def test_parts_of_a_long_sms_held_at_a_sigkill_are_joined_once_after_resta
     await all_dispatched(restarted.db)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="production bug: a part seen before never completes its group (store/sqlite_sms.py "
-    "_add_part), so a retried last part is answered empty, not with the acknowledgement",
-)
 async def test_the_last_part_delivered_again_after_a_sigkill_gets_the_same_acknowledgement(
     launcher: Launcher,
 ) -> None:

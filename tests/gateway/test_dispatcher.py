@@ -234,12 +234,6 @@ async def test_two_gateways_on_one_file_open_one_case_per_complaint(tmp_path: Pa
         await one.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="production bug: the dispatcher submits one write per claimed event (up to its "
-    "batch of 200) at once, so with LAPOR_WRITE_QUEUE_LIMIT below that it overflows the "
-    "write queue itself; each refused event then waits out its 30 s lease",
-)
 async def test_a_backlog_past_the_write_queue_limit_is_dispatched_in_one_round(
     tmp_path: Path,
 ) -> None:
