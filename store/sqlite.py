@@ -58,6 +58,11 @@ _INSERT_CASE = (
     f"INSERT INTO cases ({', '.join(CASE_COLUMNS)}) VALUES ({', '.join('?' * len(CASE_COLUMNS))}) "
     "ON CONFLICT (complaint_id) DO NOTHING"
 )
+_INSERT_CASE_OPENED = (
+    "INSERT INTO case_events (complaint_id, at, kind, state, actor) "
+    "VALUES (?, ?, 'case.opened', ?, 'dispatcher')"
+)
+_FINISH_EVENT = "UPDATE outbox SET done_at = ? WHERE seq = ?"
 _CASE_SELECT = ", ".join(f"k.{c} AS k_{c}" for c in CASE_COLUMNS)
 
 # Everything that happened to one complaint, in order: its receipt, the workflow's events,
@@ -262,9 +267,8 @@ class SqliteStore(SqliteSmsStore, Store):
             if earlier is not None:
                 results.append(IntakeResult(complaint=earlier, created=False))
                 continue
-            # The draft is validated already: built without validating its fields again.
-            complaint = Complaint.model_construct(
-                **{name: value for name, value in draft if name != "raw"},
+            complaint = Complaint(
+                **{**draft.__dict__, "raw": None},  # the payload is stored, not carried
                 id=uuid.uuid4().hex,
                 tracking_id=generate_tracking_id(self._rng),
                 created_at=now,
@@ -374,7 +378,40 @@ class SqliteStore(SqliteSmsStore, Store):
     def _open_cases_job(
         self, conn: sqlite3.Connection, rounds: Sequence[list[tuple[OutboxEvent, Case]]]
     ) -> list[Any]:
-        return [[self._open_one(conn, event, case) for event, case in r] for r in rounds]
+        return [self._open_round(conn, pairs) for pairs in rounds]
+
+    def _open_round(
+        self, conn: sqlite3.Connection, pairs: list[tuple[OutboxEvent, Case]]
+    ) -> list[Any]:
+        """The whole round in a few statements; should one event break a constraint, the
+        round is undone and opened event by event, to find it and open the rest."""
+        conn.execute("SAVEPOINT open_round")
+        try:
+            results: list[Any] = self._open_all(conn, pairs)
+        except sqlite3.IntegrityError:
+            conn.execute("ROLLBACK TO open_round")
+            results = [self._open_one(conn, event, case) for event, case in pairs]
+        conn.execute("RELEASE open_round")
+        return results
+
+    def _open_all(
+        self, conn: sqlite3.Connection, pairs: list[tuple[OutboxEvent, Case]]
+    ) -> list[bool]:
+        ids = [case.complaint_id for _, case in pairs]
+        sql = f"SELECT complaint_id FROM cases WHERE complaint_id IN ({', '.join('?' * len(ids))})"
+        opened = {row[0] for row in conn.execute(sql, ids)}
+        created = []
+        for _, case in pairs:
+            created.append(case.complaint_id not in opened)
+            opened.add(case.complaint_id)  # the same complaint twice in a round: once
+        new = [case for (_, case), fresh in zip(pairs, created, strict=True) if fresh]
+        conn.executemany(_INSERT_CASE, [case_row(case) for case in new])
+        conn.executemany(
+            _INSERT_CASE_OPENED, [(c.complaint_id, ts(c.opened_at), c.state) for c in new]
+        )
+        done = ts(self._clock())
+        conn.executemany(_FINISH_EVENT, [(done, event.seq) for event, _ in pairs])
+        return created
 
     def _open_one(self, conn: sqlite3.Connection, event: OutboxEvent, case: Case) -> Any:
         # A savepoint per event: one that breaks a constraint (its complaint gone) is undone
@@ -384,13 +421,9 @@ class SqliteStore(SqliteSmsStore, Store):
             created = conn.execute(_INSERT_CASE, case_row(case)).rowcount == 1
             if created:
                 conn.execute(
-                    "INSERT INTO case_events (complaint_id, at, kind, state, actor) "
-                    "VALUES (?, ?, 'case.opened', ?, 'dispatcher')",
-                    (case.complaint_id, ts(case.opened_at), case.state),
+                    _INSERT_CASE_OPENED, (case.complaint_id, ts(case.opened_at), case.state)
                 )
-            conn.execute(
-                "UPDATE outbox SET done_at = ? WHERE seq = ?", (ts(self._clock()), event.seq)
-            )
+            conn.execute(_FINISH_EVENT, (ts(self._clock()), event.seq))
         except sqlite3.IntegrityError as exc:
             conn.execute("ROLLBACK TO open_case")
             conn.execute("RELEASE open_case")
