@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint clean
+.PHONY: run test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,16 @@ $(CHROMIUM):
 
 test: lint $(CHROMIUM)
 	$(BIN)/pytest
+
+# The load generator: Debian's wrk, as the benchmark drives the gateway the way a provider would.
+WRK := /usr/bin/wrk
+
+$(WRK):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk
+
+bench: $(VENV)/.test-deps $(WRK)
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info

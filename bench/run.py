@@ -21,7 +21,6 @@ import math
 import os
 import random
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -29,8 +28,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -38,7 +35,8 @@ from typing import Any
 
 from aiohttp import ClientSession, TCPConnector
 
-from tests.gateway.sms_support import PUBLIC, TWILIO_TOKEN, signed_twilio_form
+from tests.gateway.sms_support import PUBLIC, TWILIO_TOKEN, SignedDelivery, signed_deliveries
+from tests.processes import clean_environ, free_port, memory_of
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results" / "latest.json"
@@ -49,29 +47,6 @@ LAG_SECONDS = 10
 PATH = "/webhooks/sms/twilio"
 START_WITHIN = 30.0
 SETTLE_WITHIN = 60.0
-
-PROBLEMS = (
-    "Jalan berlubang besar",
-    "Lampu penerangan jalan mati",
-    "Sampah menumpuk dan berbau",
-    "Saluran air tersumbat sehingga banjir",
-    "Pelayanan KTP elektronik lambat",
-    "Sekolah kekurangan guru kelas",
-    "Jembatan kayu hampir roboh",
-    "Air PDAM tidak mengalir",
-    "Pungutan liar saat mengurus surat",
-    "Puskesmas tutup di jam pelayanan",
-)
-PLACES = (
-    "di Jl. Merdeka dekat Pasar Delta Pawan",
-    "di Desa Sungai Awan Kiri",
-    "di depan SDN 3 Benua Kayong",
-    "di Kelurahan Sampit, Kecamatan Delta Pawan",
-    "di simpang Jl. Gajah Mada",
-    "di Dusun Tanjung Pura RT 04",
-)
-TIMES = ("sejak seminggu lalu.", "sudah tiga hari.", "setiap malam.", "sejak bulan lalu.")
-MOBILE_PREFIXES = ("812", "813", "821", "822", "852", "853", "857", "858", "878", "896")
 
 
 @dataclass
@@ -85,11 +60,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def peak_rss_mb(self) -> float:
-        """The process's high-water resident memory (VmHWM), in MiB."""
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmHWM in /proc status")
+        return memory_of(self.process.pid).peak / 2**20
 
     def wait_up(self) -> None:
         deadline = time.monotonic() + START_WITHIN
@@ -115,30 +86,24 @@ class Server:
                 self.process.kill()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start(name: str, command: list[str], env: dict[str, str], work: Path) -> Server:
-    log = (work / f"{name}.log").open("wb")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=work)
+    with (work / f"{name}.log").open("wb") as log:
+        process = subprocess.Popen(command, env=env, cwd=work, stdout=log, stderr=subprocess.STDOUT)
     server = Server(name, process, int(env["LAPOR_PORT"]))
     server.wait_up()
     return server
 
 
 def start_gateway(work: Path) -> Server:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("LAPOR_")} | {
-        "LAPOR_PORT": str(free_port()),
-        "LAPOR_DATABASE_URL": f"sqlite:///{work / 'lapor.db'}",
-        "LAPOR_UPLOAD_DIR": str(work / "uploads"),
-        "LAPOR_SECRET_KEY": "kunci-bench-bukan-rahasia",
-        "LAPOR_PUBLIC_BASE_URL": PUBLIC,
-        "LAPOR_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
-        "LAPOR_LOG_LEVEL": "WARNING",
-    }
+    env = clean_environ(
+        LAPOR_PORT=str(free_port()),
+        LAPOR_DATABASE_URL=f"sqlite:///{work / 'lapor.db'}",
+        LAPOR_UPLOAD_DIR=str(work / "uploads"),
+        LAPOR_SECRET_KEY="kunci-bench-bukan-rahasia",
+        LAPOR_PUBLIC_BASE_URL=PUBLIC,  # Twilio signs the public address it called
+        LAPOR_TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
+        LAPOR_LOG_LEVEL="WARNING",
+    )
     return start(
         "gateway", [str(Path(sys.executable).parent / "lapor-gateway"), "serve"], env, work
     )
@@ -153,22 +118,11 @@ def start_bare(work: Path) -> Server:
 # -- the deliveries -----------------------------------------------------------------------
 
 
-def deliveries(count: int, rng: random.Random) -> Iterator[tuple[str, str]]:
-    """Unique signed Twilio deliveries: (X-Twilio-Signature, form body)."""
-    from urllib.parse import urlencode
-
-    for _ in range(count):
-        sender = "+62" + rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
-        text = f"{rng.choice(PROBLEMS)} {rng.choice(PLACES)} {rng.choice(TIMES)}"
-        sid = "SM" + uuid.UUID(int=rng.getrandbits(128)).hex
-        params, signature = signed_twilio_form(text, sender, sid)
-        yield signature, urlencode(params)
-
-
 def write_requests(path: Path, count: int, rng: random.Random) -> None:
+    """wrk's input: one delivery a line, "<signature>\t<form>" (see twilio.lua)."""
     with path.open("w") as out:
-        for signature, body in deliveries(count, rng):
-            out.write(f"{signature}\t{body}\n")
+        for delivery in signed_deliveries(rng, count):
+            out.write(f"{delivery.signature}\t{delivery.form}\n")
 
 
 # -- wrk ------------------------------------------------------------------------------------
@@ -251,25 +205,26 @@ def check_store(db: Path, answers: Path, wrk: dict[str, Any]) -> int:
 
 async def steady_load(server: Server, rate: float, seconds: float, rng: random.Random) -> int:
     """Send deliveries at `rate` per second, on schedule whatever the answers take."""
-    batch = list(deliveries(math.ceil(rate * seconds), rng))
+    batch = signed_deliveries(rng, math.ceil(rate * seconds))
     failures = 0
     async with ClientSession(connector=TCPConnector(limit=CONNECTIONS * 4)) as http:
 
-        async def send(signature: str, body: str) -> None:
+        async def send(delivery: SignedDelivery) -> None:
             nonlocal failures
             headers = {
-                "X-Twilio-Signature": signature,
+                "X-Twilio-Signature": delivery.signature,
                 "Content-Type": "application/x-www-form-urlencoded",
             }
-            async with http.post(server.base + PATH, data=body, headers=headers) as response:
+            url = server.base + PATH
+            async with http.post(url, data=delivery.form, headers=headers) as response:
                 await response.read()
                 failures += response.status != 200
 
         start = time.monotonic()
         tasks = []
-        for i, (signature, body) in enumerate(batch):
+        for i, delivery in enumerate(batch):
             await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
-            tasks.append(asyncio.create_task(send(signature, body)))
+            tasks.append(asyncio.create_task(send(delivery)))
         await asyncio.gather(*tasks)
     return failures
 

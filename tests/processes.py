@@ -43,6 +43,16 @@ class Memory:
     peak: int
 
 
+def memory_of(pid: int) -> Memory:
+    """Read from /proc, so it is the kernel's count, not what the process believes."""
+    fields: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            fields[name] = int(value.split()[0]) * 1024  # given in kB
+    return Memory(rss=fields["VmRSS"], peak=fields["VmHWM"])
+
+
 @dataclass
 class ServerProcess:
     process: subprocess.Popen[bytes]
@@ -91,13 +101,7 @@ class ServerProcess:
         assert await self.wait_exit() == -signal.SIGKILL
 
     def memory(self) -> Memory:
-        """Read from /proc, so it is the kernel's count, not what the process believes."""
-        fields: dict[str, int] = {}
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            name, _, value = line.partition(":")
-            if name in ("VmRSS", "VmHWM"):
-                fields[name] = int(value.split()[0]) * 1024  # given in kB
-        return Memory(rss=fields["VmRSS"], peak=fields["VmHWM"])
+        return memory_of(self.process.pid)
 
     def stop_now(self) -> None:
         if self.process.poll() is None:

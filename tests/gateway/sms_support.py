@@ -3,9 +3,11 @@ Kannel's get-url; and reading what the SMS channel stored."""
 
 from __future__ import annotations
 
+import random
 import re
 import sqlite3
 import uuid
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_from_bytes, urlencode
 
@@ -71,6 +73,53 @@ async def twilio_sms(
         "/webhooks/sms/twilio", data=urlencode(params), headers=headers
     ) as response:
         return response.status, await response.text()
+
+
+# Words for many distinct complaints, for the crash tests and the load of `make bench`.
+PROBLEMS = (
+    "Jalan berlubang",
+    "Lampu jalan mati",
+    "Air PDAM keruh dan berbau",
+    "Sampah menumpuk tidak diangkut",
+    "Jembatan kayu retak",
+    "Saluran air tersumbat",
+    "Ada pungutan liar",
+    "Puskesmas tutup pada jam kerja",
+)
+PLACES = (
+    "di Jl. Merdeka",
+    "di Desa Sukamaju",
+    "di Kelurahan Sampit",
+    "dekat Pasar Delta Pawan",
+    "di depan SDN 3 Ketapang",
+    "di Kecamatan Matan Hilir Selatan",
+)
+SINCE = ("sejak seminggu", "sudah dua bulan", "sejak hari Senin", "setiap malam")
+
+
+@dataclass(frozen=True)
+class SignedDelivery:
+    """One Twilio SMS delivery, signed, ready to be sent (and sent again)."""
+
+    sid: str
+    form: str
+    signature: str
+
+
+def signed_deliveries(rng: random.Random, n: int) -> list[SignedDelivery]:
+    """`n` SMS from `n` different numbers (so no rate limit and no duplicate window joins
+    two of them), each a complaint in words of its own."""
+    numbers = rng.sample(range(10**8), n)
+    made = []
+    for i, number in enumerate(numbers):
+        text = (
+            f"{rng.choice(PROBLEMS)} {rng.choice(PLACES)} {rng.choice(SINCE)}, "
+            f"mohon segera ditangani (laporan {i})."
+        )
+        sid = f"SM{rng.getrandbits(128):032x}"
+        params, signature = signed_twilio_form(text, f"+62812{number:08d}", sid)
+        made.append(SignedDelivery(sid, urlencode(params), signature))
+    return made
 
 
 def twiml_text(twiml: str) -> str | None:

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector
@@ -31,8 +30,9 @@ from tests.gateway.sms_support import (
     KANNEL_SECRET,
     PUBLIC,
     TWILIO_TOKEN,
+    SignedDelivery,
     kannel_query,
-    signed_twilio_form,
+    signed_deliveries,
     tracking_id_in,
     twiml_text,
 )
@@ -55,37 +55,8 @@ TWILIO_ON = {
     "LAPOR_DISPATCH_POLL_SECONDS": "0.05",
 }
 
-PROBLEMS = (
-    "Jalan berlubang",
-    "Lampu jalan mati",
-    "Air PDAM keruh dan berbau",
-    "Sampah menumpuk tidak diangkut",
-    "Jembatan kayu retak",
-    "Saluran air tersumbat",
-    "Ada pungutan liar",
-    "Puskesmas tutup pada jam kerja",
-)
-PLACES = (
-    "di Jl. Merdeka",
-    "di Desa Sukamaju",
-    "di Kelurahan Sampit",
-    "dekat Pasar Delta Pawan",
-    "di depan SDN 3 Ketapang",
-    "di Kecamatan Matan Hilir Selatan",
-)
-SINCE = ("sejak seminggu", "sudah dua bulan", "sejak hari Senin", "setiap malam")
-
 
 # --- deliveries and their answers ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One Twilio SMS delivery, signed, ready to be sent (and sent again)."""
-
-    sid: str
-    form: str
-    signature: str
 
 
 @dataclass(frozen=True)
@@ -100,23 +71,7 @@ class Answer:
         return tracking_id_in(twiml_text(self.text) or self.text)
 
 
-def deliveries(rng: random.Random, n: int) -> list[Delivery]:
-    """`n` SMS from `n` different numbers (so no rate limit and no duplicate window joins
-    two of them), each a complaint in words of its own."""
-    numbers = rng.sample(range(10**8), n)
-    made = []
-    for i, number in enumerate(numbers):
-        text = (
-            f"{rng.choice(PROBLEMS)} {rng.choice(PLACES)} {rng.choice(SINCE)}, "
-            f"mohon segera ditangani (laporan {i})."
-        )
-        sid = f"SM{rng.getrandbits(128):032x}"
-        params, signature = signed_twilio_form(text, f"+62812{number:08d}", sid)
-        made.append(Delivery(sid, urlencode(params), signature))
-    return made
-
-
-async def deliver(http: ClientSession, base: str, delivery: Delivery) -> Answer:
+async def deliver(http: ClientSession, base: str, delivery: SignedDelivery) -> Answer:
     headers = {
         "X-Twilio-Signature": delivery.signature,
         "Content-Type": "application/x-www-form-urlencoded",
@@ -156,7 +111,7 @@ class KillSwitch:
 
 async def burst(
     base: str,
-    batch: Sequence[Delivery],
+    batch: Sequence[SignedDelivery],
     kill: KillSwitch | None = None,
     clients: int = CLIENTS,
 ) -> dict[str, Answer]:
@@ -279,7 +234,7 @@ async def test_a_sigkill_mid_burst_loses_no_acknowledged_sms_and_files_none_twic
     launcher: Launcher, seed: int
 ) -> None:
     rng = random.Random(seed)
-    batch = deliveries(rng, DELIVERIES)
+    batch = signed_deliveries(rng, DELIVERIES)
     server = launcher.start(**TWILIO_ON)
     await server.wait_until_up()
     kill = KillSwitch(server, after=rng.randint(DELIVERIES // 20, DELIVERIES * 9 // 10))
@@ -345,7 +300,7 @@ async def test_a_write_lock_held_elsewhere_is_answered_503_promptly_in_flat_memo
     )
     await server.wait_until_up()
     rng = random.Random(4)
-    batch = deliveries(rng, WARM_UP + STALLED + FRESH)
+    batch = signed_deliveries(rng, WARM_UP + STALLED + FRESH)
     warm_up, stalled, fresh = batch[:WARM_UP], batch[WARM_UP:-FRESH], batch[-FRESH:]
     with write_locked(server.db):
         # The first stalled requests grow the heap to its working size for this many
