@@ -1,9 +1,11 @@
-"""A database locked by another process: writes are refused as busy, never as a crash."""
+"""A database locked by another process, or a full disk: writes are refused as busy, never
+as a crash, and intake resumes by itself once the store can write again."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -23,9 +25,11 @@ async def gateway(tmp_path: Path) -> AsyncIterator[Running]:
     await running.stop()
 
 
-async def post(running: Running, key: str) -> tuple[int, dict[str, str], dict[str, object]]:
+async def post(
+    running: Running, key: str, complaint: dict[str, str] = COMPLAINT
+) -> tuple[int, dict[str, str], dict[str, object]]:
     headers = {"Idempotency-Key": key}
-    async with running.http.post("/api/v1/complaints", json=COMPLAINT, headers=headers) as r:
+    async with running.http.post("/api/v1/complaints", json=complaint, headers=headers) as r:
         return r.status, dict(r.headers), await r.json()
 
 
@@ -51,3 +55,33 @@ async def test_intake_resumes_by_itself_once_the_lock_is_released(gateway: Runni
     status, _, body = await post(gateway, "retried-delivery")  # the client's retry
     assert status == 201, body
     assert gateway.count("complaints") == 1
+
+
+async def cap_pages(running: Running, extra: int | None) -> None:
+    """Let the file grow by at most `extra` pages (None: no cap), as a disk that is full
+    leaves it: SQLite answers SQLITE_FULL past the cap."""
+
+    def cap(conn: sqlite3.Connection, items: Sequence[None]) -> list[None]:
+        (pages,) = conn.execute("PRAGMA page_count").fetchone()
+        conn.execute(f"PRAGMA max_page_count = {pages + extra if extra is not None else 2**31}")
+        return [None] * len(items)
+
+    await running.store._write.submit(cap, None)
+
+
+# Long enough that its row cannot fit in the pages the file has: it needs new ones.
+LONG = COMPLAINT | {"text": "Jalan berlubang di depan pasar, belum diperbaiki. " * 120}
+
+
+async def test_a_full_disk_is_503_until_there_is_room_again(gateway: Running) -> None:
+    await post(gateway, "before")
+    await cap_pages(gateway, 0)
+    answers = await asyncio.gather(*(post(gateway, f"full-{i}", LONG) for i in range(5)))
+    for status, headers, body in answers:
+        assert (status, body["error"]) == (503, "busy")
+        assert headers["Retry-After"].isdigit()
+    assert gateway.count("complaints") == 1  # nothing half-written
+    await cap_pages(gateway, None)
+    status, _, body = await post(gateway, "full-0", LONG)  # the client's retry
+    assert status == 201, body
+    assert gateway.count("complaints") == 2
