@@ -34,6 +34,7 @@ from store.base import Store
 from store.blobs import BlobStore
 from store.factory import store_from_url
 from store.sqlite import utcnow
+from workflow.calendar import case_deadlines
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,9 @@ def _secret(settings: Settings) -> str:
 async def _run_store_and_dispatcher(app: web.Application) -> AsyncIterator[None]:
     gw = app[GATEWAY]
     await gw.store.open()
+    # The holiday tables are built on first use (about 150 ms here): at start, not on the
+    # first complaint's dispatch.
+    case_deadlines(gw.profile, gw.clock())
     tasks = [asyncio.create_task(loop, name=name) for name, loop in _background(gw)]
     yield
     for task in tasks:
