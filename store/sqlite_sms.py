@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from normalizer.models import ComplaintDraft, Flag, RawPayload
+from normalizer.models import Complaint, ComplaintDraft, Flag, RawPayload
 from store.rows import Row, parse_ts, ts
 from store.sms import (
     Followup,
@@ -18,7 +18,6 @@ from store.sms import (
     PartAdded,
     PartGroup,
     PartKey,
-    RateLimit,
     ReplyVia,
     SmsRecord,
     SmsStore,
@@ -33,6 +32,11 @@ _OUTBOUND_COLUMNS = (
 )  # fmt: skip
 _SMS_RECORD = "SELECT * FROM sms_messages WHERE gateway = ? AND message_id = ?"
 _GROUP_PARTS = "SELECT * FROM sms_parts WHERE group_id = ? ORDER BY seq"
+_INSERT_SMS = "INSERT INTO sms_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT_FOLLOWUP = (
+    "INSERT INTO complaint_followups (complaint_id, channel, external_id, text, received_at) "
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, external_id) DO NOTHING"
+)
 _INSERT_OUTBOUND = (
     f"INSERT INTO sms_outbound ({', '.join(_OUTBOUND_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(_OUTBOUND_COLUMNS))}) ON CONFLICT (id) DO NOTHING"
@@ -114,47 +118,62 @@ class SqliteSmsStore(SmsStore):
         return record
 
     def _take_batch(self, conn: sqlite3.Connection, takes: Sequence[SmsTake]) -> list[Any]:
-        # One by one: each counts, and files beside, the SMS of this batch before it.
-        return [self._take_one(conn, take) for take in takes]
+        """The whole batch in a few statements. Each SMS is counted against the rate limit
+        after, and files beside, the SMS of this batch before it; the same SMS twice in
+        one batch (a retry racing the original) is taken once."""
+        known = _records_of(conn, takes)
+        times = _times_of(conn, takes)
+        fresh: dict[tuple[str, str], tuple[SmsTake, bool]] = {}
+        for take in takes:
+            key = (take.record.gateway, take.record.message_id)
+            if key in known or key in fresh:
+                continue
+            fresh[key] = (take, _flooded(times, take))
+            times.setdefault(take.record.sender, []).append(ts(take.record.received_at))
+        if fresh:
+            known.update(self._take_fresh(conn, fresh))
+        return [known[(t.record.gateway, t.record.message_id)] for t in takes]
 
-    def _take_one(self, conn: sqlite3.Connection, take: SmsTake) -> SmsRecord:
-        record = take.record
-        existing = conn.execute(_SMS_RECORD, (record.gateway, record.message_id)).fetchone()
-        if existing is not None:
-            return _record(existing)
-        flooded = take.rate_limit is not None and _count_since(conn, record.sender, take.rate_limit)
-        flags = set(record.flags) | ({Flag.RATE_LIMITED} if flooded else set())
-        complaint = None
-        if take.draft is not None:
+    def _take_fresh(
+        self, conn: sqlite3.Connection, fresh: dict[tuple[str, str], tuple[SmsTake, bool]]
+    ) -> dict[tuple[str, str], SmsRecord]:
+        complaints = self._file_drafts(conn, fresh)
+        records: dict[tuple[str, str], SmsRecord] = {}
+        queued: list[OutboundSms] = []
+        for key, (take, flooded) in fresh.items():
+            record = records[key] = _finished(take, flooded, complaints.get(key))
+            if record.reply_via is ReplyVia.SENDER and take.queue is not None:
+                queued.append(take.queue(record))
+        conn.executemany(_INSERT_SMS, [_sms_row(r) for r in records.values()])
+        followups = [t.followup for t, _ in fresh.values() if t.followup is not None]
+        if followups:
+            conn.executemany(_INSERT_FOLLOWUP, [_followup_row(f) for f in followups])
+        if queued:
+            conn.executemany(_INSERT_OUTBOUND, [_outbound_row(m) for m in queued])
+            self._outbound.wrote()
+        return records
+
+    def _file_drafts(
+        self, conn: sqlite3.Connection, fresh: dict[tuple[str, str], tuple[SmsTake, bool]]
+    ) -> dict[tuple[str, str], Complaint]:
+        """The complaints the fresh SMS file, by SMS; one past the rate limit is flagged."""
+        keys, drafts = [], []
+        for key, (take, flooded) in fresh.items():
+            if take.draft is None:
+                continue
             draft = take.draft
             if flooded:
-                draft = draft.model_copy(update={"flags": tuple(sorted({*draft.flags, *flags}))})
-            [filed] = self._intake_batch(conn, [(draft, take.duplicate_window)])
-            complaint = filed.complaint  # an SMS has no request hash to conflict on
-        if take.followup is not None:
-            _add_followup(conn, take.followup)
-        reply = None if flooded else take.answer(complaint)
-        via = None if reply is None else ReplyVia.SENDER if take.queue else ReplyVia.HTTP
-        record = record.model_copy(
-            update={
-                "complaint_id": complaint.id if complaint else record.complaint_id,
-                "flags": tuple(sorted(flags)),
-                "reply": reply,
-                "reply_via": via,
-            }
-        )
-        conn.execute(
-            "INSERT INTO sms_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                record.gateway, record.message_id, record.sender, ts(record.received_at),
-                record.intent, record.complaint_id, " ".join(record.flags), record.reply,
-                via.value if via else None,
-            ),
-        )  # fmt: skip
-        if via is ReplyVia.SENDER and take.queue is not None:
-            conn.execute(_INSERT_OUTBOUND, _outbound_row(take.queue(record)))
-            self._outbound.wrote()
-        return record
+                flags = tuple(sorted({*draft.flags, Flag.RATE_LIMITED}))
+                draft = draft.model_copy(update={"flags": flags})
+            keys.append(key)
+            drafts.append((draft, take.duplicate_window))
+        if not drafts:
+            return {}
+        filed = self._intake_batch(conn, drafts)
+        for result in filed:
+            if isinstance(result, Exception):  # an SMS has no request hash to conflict on
+                raise result
+        return {key: result.complaint for key, result in zip(keys, filed, strict=True)}
 
     async def sms_gateway_of(self, complaint_id: str) -> str | None:
         row = await self._row(
@@ -249,23 +268,78 @@ class SqliteSmsStore(SmsStore):
         await self._outbound.wait(max_wait)
 
 
-def _count_since(conn: sqlite3.Connection, sender: str, rate: RateLimit) -> bool:
-    """Whether the sender has reached the limit already."""
-    (count,) = conn.execute(
-        "SELECT count(*) FROM sms_messages WHERE sender = ? AND received_at >= ?",
-        (sender, ts(rate.since)),
-    ).fetchone()
-    return bool(count >= rate.limit)
+def _records_of(
+    conn: sqlite3.Connection, takes: Sequence[SmsTake]
+) -> dict[tuple[str, str], SmsRecord]:
+    """The SMS of the batch taken before (retries), by (gateway, message id)."""
+    by_gateway: dict[str, set[str]] = {}
+    for take in takes:
+        by_gateway.setdefault(take.record.gateway, set()).add(take.record.message_id)
+    found: dict[tuple[str, str], SmsRecord] = {}
+    for gateway, ids in by_gateway.items():
+        sql = (
+            f"SELECT * FROM sms_messages WHERE gateway = ? "
+            f"AND message_id IN ({', '.join('?' * len(ids))})"
+        )
+        for row in conn.execute(sql, [gateway, *ids]):
+            found[(gateway, row["message_id"])] = _record(row)
+    return found
 
 
-def _add_followup(conn: sqlite3.Connection, followup: Followup) -> None:
-    conn.execute(
-        "INSERT INTO complaint_followups (complaint_id, channel, external_id, text, received_at) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, external_id) DO NOTHING",
-        (
-            followup.complaint_id, followup.channel.value, followup.external_id, followup.text,
-            ts(followup.received_at),
-        ),
+def _times_of(conn: sqlite3.Connection, takes: Sequence[SmsTake]) -> dict[str, list[str]]:
+    """When each rate-limited sender of the batch sent SMS within its window, by sender."""
+    limited = [t for t in takes if t.rate_limit is not None]
+    if not limited:
+        return {}
+    senders = sorted({t.record.sender for t in limited})
+    since = min(t.rate_limit.since for t in limited if t.rate_limit is not None)
+    sql = (
+        f"SELECT sender, received_at FROM sms_messages "
+        f"WHERE sender IN ({', '.join('?' * len(senders))}) AND received_at >= ?"
+    )
+    times: dict[str, list[str]] = {}
+    for sender, received_at in conn.execute(sql, [*senders, ts(since)]):
+        times.setdefault(sender, []).append(received_at)
+    return times
+
+
+def _flooded(times: dict[str, list[str]], take: SmsTake) -> bool:
+    """Whether the sender had reached the limit before this SMS (times compare as text)."""
+    rate = take.rate_limit
+    if rate is None:
+        return False
+    since = ts(rate.since)
+    return sum(1 for at in times.get(take.record.sender, ()) if at >= since) >= rate.limit
+
+
+def _finished(take: SmsTake, flooded: bool, complaint: Complaint | None) -> SmsRecord:
+    """The record as kept: the complaint filed, the flags, and the reply (none if flooded)."""
+    record = take.record
+    reply = None if flooded else take.answer(complaint)
+    via = None if reply is None else ReplyVia.SENDER if take.queue else ReplyVia.HTTP
+    flags = set(record.flags) | ({Flag.RATE_LIMITED} if flooded else set())
+    return record.model_copy(
+        update={
+            "complaint_id": complaint.id if complaint else record.complaint_id,
+            "flags": tuple(sorted(flags)),
+            "reply": reply,
+            "reply_via": via,
+        }
+    )
+
+
+def _sms_row(record: SmsRecord) -> tuple[Any, ...]:
+    return (
+        record.gateway, record.message_id, record.sender, ts(record.received_at),
+        record.intent, record.complaint_id, " ".join(record.flags), record.reply,
+        record.reply_via.value if record.reply_via else None,
+    )  # fmt: skip
+
+
+def _followup_row(followup: Followup) -> tuple[Any, ...]:
+    return (
+        followup.complaint_id, followup.channel.value, followup.external_id, followup.text,
+        ts(followup.received_at),
     )  # fmt: skip
 
 
