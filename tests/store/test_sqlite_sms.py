@@ -188,6 +188,17 @@ async def test_an_sms_its_complaint_and_its_reply_commit_together_once(
     ]
 
 
+async def test_a_retry_racing_its_original_is_taken_once(store: SqliteStore) -> None:
+    take = SmsTake(
+        record=record("0A0000001"),
+        answer=acknowledge,
+        draft=draft(external_id="vonage:0A0000001"),
+    )
+    first, retry = await asyncio.gather(store.take_sms(take), store.take_sms(take))
+    assert first == retry and first.reply is not None
+    assert [count(store.path, t) for t in ("complaints", "sms_messages")] == [1, 1]
+
+
 async def test_the_rate_limit_holds_for_sms_arriving_together(store: SqliteStore) -> None:
     # Counted inside the one writer's transactions: ten at once cannot all slip under it.
     takes = [
