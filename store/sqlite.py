@@ -143,8 +143,9 @@ class SqliteStore(SqliteSmsStore, Store):
         )
 
     def _open_writer(self) -> sqlite3.Connection:
-        """The write connection, the file in WAL and migrated; used by the writer thread
-        only from here on (hence check_same_thread off)."""
+        """The write connection, the file in WAL and migrated. From here on the writer
+        uses it on the event loop, and in its thread for BEGIN and COMMIT, never both at
+        once (hence check_same_thread off)."""
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
             conn.row_factory = sqlite3.Row
@@ -383,15 +384,19 @@ class SqliteStore(SqliteSmsStore, Store):
     def _open_round(
         self, conn: sqlite3.Connection, pairs: list[tuple[OutboxEvent, Case]]
     ) -> list[Any]:
-        """The whole round in a few statements; should one event break a constraint, the
-        round is undone and opened event by event, to find it and open the rest."""
-        conn.execute("SAVEPOINT open_round")
+        """The whole round in a few statements. Should one event break a constraint (its
+        complaint gone), the round is undone and opened event by event: that event gets
+        its error, and the rest open."""
+        conn.execute("SAVEPOINT open_case")
         try:
             results: list[Any] = self._open_all(conn, pairs)
-        except sqlite3.IntegrityError:
-            conn.execute("ROLLBACK TO open_round")
-            results = [self._open_one(conn, event, case) for event, case in pairs]
-        conn.execute("RELEASE open_round")
+        except sqlite3.IntegrityError as exc:
+            conn.execute("ROLLBACK TO open_case")
+            if len(pairs) == 1:
+                results = [exc]
+            else:
+                results = [r for pair in pairs for r in self._open_round(conn, [pair])]
+        conn.execute("RELEASE open_case")
         return results
 
     def _open_all(
@@ -411,24 +416,6 @@ class SqliteStore(SqliteSmsStore, Store):
         )
         done = ts(self._clock())
         conn.executemany(_FINISH_EVENT, [(done, event.seq) for event, _ in pairs])
-        return created
-
-    def _open_one(self, conn: sqlite3.Connection, event: OutboxEvent, case: Case) -> Any:
-        # A savepoint per event: one that breaks a constraint (its complaint gone) is undone
-        # alone, and the rest of the round still opens.
-        conn.execute("SAVEPOINT open_case")
-        try:
-            created = conn.execute(_INSERT_CASE, case_row(case)).rowcount == 1
-            if created:
-                conn.execute(
-                    _INSERT_CASE_OPENED, (case.complaint_id, ts(case.opened_at), case.state)
-                )
-            conn.execute(_FINISH_EVENT, (ts(self._clock()), event.seq))
-        except sqlite3.IntegrityError as exc:
-            conn.execute("ROLLBACK TO open_case")
-            conn.execute("RELEASE open_case")
-            return exc
-        conn.execute("RELEASE open_case")
         return created
 
     def _committed(self) -> None:
