@@ -1,12 +1,12 @@
 """The ceiling: an aiohttp endpoint that only reads the Twilio form and answers 200.
 
 Whatever the gateway does per SMS costs on top of this; `make bench` drives both with
-the same requests and reports gateway ÷ bare.
+the same requests and reports gateway ÷ bare. It listens on LAPOR_PORT, as the gateway.
 """
 
 from __future__ import annotations
 
-import sys
+import os
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -28,7 +28,9 @@ def main() -> None:
     app = web.Application()
     app.router.add_post("/webhooks/sms/twilio", twilio)
     app.router.add_get("/healthz", healthz)
-    web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
+    web.run_app(
+        app, host="127.0.0.1", port=int(os.environ["LAPOR_PORT"]), access_log=None, print=None
+    )
 
 
 if __name__ == "__main__":

@@ -27,16 +27,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from aiohttp import ClientSession, TCPConnector
 
-from tests.gateway.sms_support import PUBLIC, TWILIO_TOKEN, SignedDelivery, signed_deliveries
-from tests.processes import clean_environ, free_port, memory_of
+from config.settings import Settings
+from tests.gateway.sms_support import PUBLIC, TWILIO_TOKEN, deliver, signed_deliveries
+from tests.processes import Launcher, ServerProcess
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results" / "latest.json"
@@ -45,74 +44,23 @@ CONNECTIONS = 32
 WRK_THREADS = 2
 LAG_SECONDS = 10
 PATH = "/webhooks/sms/twilio"
-START_WITHIN = 30.0
 SETTLE_WITHIN = 60.0
 
 
-@dataclass
-class Server:
-    name: str
-    process: subprocess.Popen[bytes]
-    port: int
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def peak_rss_mb(self) -> float:
-        return memory_of(self.process.pid).peak / 2**20
-
-    def wait_up(self) -> None:
-        deadline = time.monotonic() + START_WITHIN
-        while True:
-            if self.process.poll() is not None:
-                raise SystemExit(f"{self.name} exited at start (code {self.process.returncode})")
-            try:
-                with urllib.request.urlopen(f"{self.base}/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"{self.name} did not answer /healthz within {START_WITHIN}s")
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-
-
-def start(name: str, command: list[str], env: dict[str, str], work: Path) -> Server:
-    with (work / f"{name}.log").open("wb") as log:
-        process = subprocess.Popen(command, env=env, cwd=work, stdout=log, stderr=subprocess.STDOUT)
-    server = Server(name, process, int(env["LAPOR_PORT"]))
-    server.wait_up()
-    return server
-
-
-def start_gateway(work: Path) -> Server:
-    env = clean_environ(
-        LAPOR_PORT=str(free_port()),
-        LAPOR_DATABASE_URL=f"sqlite:///{work / 'lapor.db'}",
-        LAPOR_UPLOAD_DIR=str(work / "uploads"),
-        LAPOR_SECRET_KEY="kunci-bench-bukan-rahasia",
+async def start_servers(work: Path) -> tuple[Launcher, ServerProcess, ServerProcess]:
+    """The gateway as a user runs it (the defaults but for Twilio and quiet logs), and the
+    bare endpoint, both up."""
+    launcher = Launcher(work)
+    gateway = launcher.start(
         LAPOR_PUBLIC_BASE_URL=PUBLIC,  # Twilio signs the public address it called
         LAPOR_TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
+        LAPOR_DISPATCH_POLL_SECONDS=str(Settings.model_fields["dispatch_poll_seconds"].default),
         LAPOR_LOG_LEVEL="WARNING",
     )
-    return start(
-        "gateway", [str(Path(sys.executable).parent / "lapor-gateway"), "serve"], env, work
-    )
-
-
-def start_bare(work: Path) -> Server:
-    port = free_port()
-    env = dict(os.environ) | {"LAPOR_PORT": str(port)}
-    return start("bare", [sys.executable, str(BENCH / "bare.py"), str(port)], env, work)
+    bare = launcher.start(command=[sys.executable, str(BENCH / "bare.py")])
+    for server in (gateway, bare):
+        await server.wait_until_up()
+    return launcher, gateway, bare
 
 
 # -- the deliveries -----------------------------------------------------------------------
@@ -135,7 +83,7 @@ def ensure_wrk() -> str:
     return wrk
 
 
-def run_wrk(server: Server, requests: Path, answers: Path) -> dict[str, Any]:
+def run_wrk(server: ServerProcess, requests: Path, answers: Path) -> dict[str, Any]:
     env = dict(os.environ) | {
         "BENCH_REQUESTS": str(requests),
         "BENCH_ANSWERS": str(answers),
@@ -203,30 +151,20 @@ def check_store(db: Path, answers: Path, wrk: dict[str, Any]) -> int:
 # -- the dispatcher at a steady rate --------------------------------------------------------
 
 
-async def steady_load(server: Server, rate: float, seconds: float, rng: random.Random) -> int:
-    """Send deliveries at `rate` per second, on schedule whatever the answers take."""
+async def steady_load(
+    server: ServerProcess, rate: float, seconds: float, rng: random.Random
+) -> int:
+    """Send deliveries at `rate` per second, on schedule whatever the answers take; returns
+    how many were not answered 200."""
     batch = signed_deliveries(rng, math.ceil(rate * seconds))
-    failures = 0
     async with ClientSession(connector=TCPConnector(limit=CONNECTIONS * 4)) as http:
-
-        async def send(delivery: SignedDelivery) -> None:
-            nonlocal failures
-            headers = {
-                "X-Twilio-Signature": delivery.signature,
-                "Content-Type": "application/x-www-form-urlencoded",
-            }
-            url = server.base + PATH
-            async with http.post(url, data=delivery.form, headers=headers) as response:
-                await response.read()
-                failures += response.status != 200
-
         start = time.monotonic()
         tasks = []
         for i, delivery in enumerate(batch):
             await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
-            tasks.append(asyncio.create_task(send(delivery)))
-        await asyncio.gather(*tasks)
-    return failures
+            tasks.append(asyncio.create_task(deliver(http, server.base, delivery)))
+        answers = await asyncio.gather(*tasks)
+    return sum(answer.status != 200 for answer in answers)
 
 
 def dispatch_lags_ms(db: Path, since: str) -> list[float]:
@@ -248,23 +186,23 @@ def percentile(values: list[float], pct: int) -> float:
 # -- the run --------------------------------------------------------------------------------
 
 
-def main() -> None:
+async def main() -> None:
     ensure_wrk()
     rng = random.Random(1708)
     with tempfile.TemporaryDirectory(prefix="lapor-bench-") as tmp:
-        work = Path(tmp)
-        gateway, bare = start_gateway(work), start_bare(work)
+        launcher, gateway, bare = await start_servers(Path(tmp))
         try:
-            results = measure(work, gateway, bare, rng)
+            results = await measure(Path(tmp), gateway, bare, rng)
         finally:
-            gateway.stop()
-            bare.stop()
+            launcher.stop_all()
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print_table(results)
 
 
-def measure(work: Path, gateway: Server, bare: Server, rng: random.Random) -> dict[str, Any]:
+async def measure(
+    work: Path, gateway: ServerProcess, bare: ServerProcess, rng: random.Random
+) -> dict[str, Any]:
     # The bare endpoint may see a delivery twice; it does not look.
     write_requests(work / "bare.txt", 20_000, rng)
     print(f"bare endpoint: wrk, {CONNECTIONS} connections, {SECONDS} s …", flush=True)
@@ -281,7 +219,7 @@ def measure(work: Path, gateway: Server, bare: Server, rng: random.Random) -> di
     rate = run["rps"] / 2
     print(f"dispatcher lag: {rate:.0f} deliveries/s for {LAG_SECONDS} s …", flush=True)
     since = read_db(db, "SELECT max(created_at) FROM complaints")[0][0]
-    lag_failures = asyncio.run(steady_load(gateway, rate, LAG_SECONDS, rng))
+    lag_failures = await steady_load(gateway, rate, LAG_SECONDS, rng)
     settle(db)
     lags = dispatch_lags_ms(db, since)
     socket_errors = sum(run[k] for k in ("connect_errors", "read_errors", "write_errors"))
@@ -292,7 +230,7 @@ def measure(work: Path, gateway: Server, bare: Server, rng: random.Random) -> di
         "p50_ms": run["p50_us"] / 1000,
         "p99_ms": run["p99_us"] / 1000,
         "non_2xx": run["non_2xx_3xx"] + run["timeouts"] + socket_errors,
-        "peak_rss_mb": round(gateway.peak_rss_mb(), 1),
+        "peak_rss_mb": round(gateway.memory().peak / 2**20, 1),
         "stored": stored,
         "acknowledged": run["ok"],
         "unanswered_at_stop": run["sent"] - run["answered"],
@@ -331,4 +269,4 @@ def print_table(r: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    asyncio.run(main())

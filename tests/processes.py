@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,16 +42,6 @@ class Memory:
 
     rss: int
     peak: int
-
-
-def memory_of(pid: int) -> Memory:
-    """Read from /proc, so it is the kernel's count, not what the process believes."""
-    fields: dict[str, int] = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            fields[name] = int(value.split()[0]) * 1024  # given in kB
-    return Memory(rss=fields["VmRSS"], peak=fields["VmHWM"])
 
 
 @dataclass
@@ -101,7 +92,13 @@ class ServerProcess:
         assert await self.wait_exit() == -signal.SIGKILL
 
     def memory(self) -> Memory:
-        return memory_of(self.process.pid)
+        """Read from /proc, so it is the kernel's count, not what the process believes."""
+        fields: dict[str, int] = {}
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "VmHWM"):
+                fields[name] = int(value.split()[0]) * 1024  # given in kB
+        return Memory(rss=fields["VmRSS"], peak=fields["VmHWM"])
 
     def stop_now(self) -> None:
         if self.process.poll() is None:
@@ -114,7 +111,11 @@ class Launcher:
     tmp_path: Path
     started: list[ServerProcess] = field(default_factory=list)
 
-    def start(self, db: Path | None = None, /, **extra: str) -> ServerProcess:
+    def start(
+        self, db: Path | None = None, /, command: Sequence[str] = (), **extra: str
+    ) -> ServerProcess:
+        """`lapor-gateway serve`, or `command` (another server that reads LAPOR_PORT),
+        on a free port with the launcher's settings and `extra`."""
         db = db or self.tmp_path / "lapor.db"
         port = free_port()
         name = f"serve-{len(self.started)}"
@@ -132,7 +133,7 @@ class Launcher:
             (self.tmp_path / f"{name}.err").open("wb") as err,
         ):
             process = subprocess.Popen(
-                [*CLI, "serve"],
+                list(command) or [*CLI, "serve"],
                 cwd=self.tmp_path,
                 env=clean_environ(**settings),
                 stdout=out,

@@ -6,11 +6,13 @@ from __future__ import annotations
 import random
 import re
 import sqlite3
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_from_bytes, urlencode
 
+from aiohttp import ClientSession
 from twilio.request_validator import RequestValidator
 
 from tests.conftest import Running
@@ -120,6 +122,32 @@ def signed_deliveries(rng: random.Random, n: int) -> list[SignedDelivery]:
         params, signature = signed_twilio_form(text, f"+62812{number:08d}", sid)
         made.append(SignedDelivery(sid, urlencode(params), signature))
     return made
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    retry_after: str | None
+    text: str
+    seconds: float
+
+    @property
+    def tracking_id(self) -> str:
+        return tracking_id_in(twiml_text(self.text) or self.text)
+
+
+async def deliver(http: ClientSession, base: str, delivery: SignedDelivery) -> Answer:
+    headers = {
+        "X-Twilio-Signature": delivery.signature,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    started = time.monotonic()
+    async with http.post(
+        f"{base}/webhooks/sms/twilio", data=delivery.form, headers=headers
+    ) as response:
+        text = await response.text()
+    seconds = time.monotonic() - started
+    return Answer(response.status, response.headers.get("Retry-After"), text, seconds)
 
 
 def twiml_text(twiml: str) -> str | None:

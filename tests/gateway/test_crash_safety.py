@@ -14,7 +14,6 @@ import asyncio
 import random
 import signal
 import sqlite3
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,11 +29,12 @@ from tests.gateway.sms_support import (
     KANNEL_SECRET,
     PUBLIC,
     TWILIO_TOKEN,
+    Answer,
     SignedDelivery,
+    deliver,
     kannel_query,
     signed_deliveries,
     tracking_id_in,
-    twiml_text,
 )
 from tests.processes import Launcher, ServerProcess
 
@@ -57,32 +57,6 @@ TWILIO_ON = {
 
 
 # --- deliveries and their answers ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    retry_after: str | None
-    text: str
-    seconds: float
-
-    @property
-    def tracking_id(self) -> str:
-        return tracking_id_in(twiml_text(self.text) or self.text)
-
-
-async def deliver(http: ClientSession, base: str, delivery: SignedDelivery) -> Answer:
-    headers = {
-        "X-Twilio-Signature": delivery.signature,
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
-    started = time.monotonic()
-    async with http.post(
-        f"{base}/webhooks/sms/twilio", data=delivery.form, headers=headers
-    ) as response:
-        text = await response.text()
-    seconds = time.monotonic() - started
-    return Answer(response.status, response.headers.get("Retry-After"), text, seconds)
 
 
 def client_session(clients: int = CLIENTS) -> ClientSession:
