@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import re
 import weakref
-from functools import lru_cache
+from collections.abc import Iterable
 
 from config.profile import Profile
 
-# (category code, its keywords) in profile order; a plain tuple because Profile holds
-# lists and is therefore not hashable, and keying on content never serves a stale cache.
-CategoryKeywords = tuple[tuple[str, tuple[str, ...]], ...]
 # Every keyword of every category, in profile order: (category code, its pattern, its
 # weight, its longest word casefolded as a probe).
 Matcher = tuple[tuple[str, re.Pattern[str], int, str], ...]
@@ -33,9 +30,9 @@ def guess_category(text: str, profile: Profile) -> str | None:
     return max(scores, key=scores.__getitem__) if scores else None
 
 
-# Per profile object (by identity: a Profile holds lists, so it cannot be hashed):
-# building the content key and hashing it for _matcher's cache cost more than the scan,
-# on every complaint. The profile is frozen, so its matcher is too.
+# Per profile object, by identity: a Profile holds lists, so it cannot be hashed, and a
+# key built from its content would cost more to hash than the scan, on every complaint.
+# The profile is frozen, so its matcher is too.
 _BY_PROFILE: dict[int, tuple[weakref.ref[Profile], Matcher]] = {}
 
 
@@ -43,26 +40,21 @@ def _matcher_of(profile: Profile) -> Matcher:
     known = _BY_PROFILE.get(id(profile))
     if known is not None and known[0]() is profile:
         return known[1]
-    matcher = _matcher(_keywords(profile))
+    matcher = _matcher(profile)
     _BY_PROFILE[id(profile)] = (weakref.ref(profile), matcher)
     weakref.finalize(profile, _BY_PROFILE.pop, id(profile), None)
     return matcher
 
 
-def _keywords(profile: Profile) -> CategoryKeywords:
-    return tuple((c.code, tuple(c.keywords)) for c in profile.categories)
-
-
-@lru_cache(maxsize=16)
-def _matcher(categories: CategoryKeywords) -> Matcher:
+def _matcher(profile: Profile) -> Matcher:
     return tuple(
-        (code, pattern, weight, probe)
-        for code, keywords in categories
-        for pattern, weight, probe in _compile_all(keywords)
+        (category.code, pattern, weight, probe)
+        for category in profile.categories
+        for pattern, weight, probe in _compile_all(category.keywords)
     )
 
 
-def _compile_all(keywords: tuple[str, ...]) -> list[tuple[re.Pattern[str], int, str]]:
+def _compile_all(keywords: Iterable[str]) -> list[tuple[re.Pattern[str], int, str]]:
     # The same phrase listed twice (or in two spellings of case or spacing) is one keyword.
     phrases: dict[tuple[str, ...], tuple[str, ...]] = {}
     for keyword in keywords:
