@@ -31,6 +31,8 @@ _OUTBOUND_COLUMNS = (
     "next_attempt_at", "created_at", "updated_at", "provider_id", "last_error",
 )  # fmt: skip
 _SMS_RECORD = "SELECT * FROM sms_messages WHERE gateway = ? AND message_id = ?"
+# A long message's group and its parts, read the same way inside a write and outside one.
+_GROUP = "SELECT * FROM sms_part_groups WHERE id = ?"
 _GROUP_PARTS = "SELECT * FROM sms_parts WHERE group_id = ? ORDER BY seq"
 _INSERT_SMS = "INSERT INTO sms_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _INSERT_FOLLOWUP = (
@@ -77,7 +79,7 @@ class SqliteSmsStore(SmsStore):
         return [_add_part(conn, key, part) for key, part in items]
 
     async def _part_group(self, group_id: str) -> PartGroup | None:
-        row = await self._row("SELECT * FROM sms_part_groups WHERE id = ?", (group_id,))
+        row = await self._row(_GROUP, (group_id,))
         if row is None:
             return None
         parts = await self._rows(_GROUP_PARTS, (group_id,))
@@ -347,7 +349,7 @@ def _add_part(conn: sqlite3.Connection, key: PartKey, part: StoredPart) -> PartA
     """The group the part now belongs to (inserting it unless seen before), read in the
     same transaction, and whether inserting it completed the group."""
     group_id, completes, repeat = _insert_part(conn, key, part)
-    row = conn.execute("SELECT * FROM sms_part_groups WHERE id = ?", (group_id,)).fetchone()
+    row = conn.execute(_GROUP, (group_id,)).fetchone()
     group = _group(row, conn.execute(_GROUP_PARTS, (group_id,)).fetchall())
     return PartAdded(group=group, completes=completes, repeat=repeat)
 
