@@ -1,9 +1,11 @@
 """`make bench`: SMS intake through the gateway against the aiohttp ceiling, in one run.
 
-1. Start the gateway (`lapor-gateway serve`, a fresh SQLite file, WAL, synchronous=FULL)
-   and the bare endpoint (bench/bare.py) as processes of their own.
-2. Drive the bare endpoint with wrk (32 connections), then the gateway with as many unique,
-   correctly signed Twilio deliveries as the bare endpoint could take, so none repeats.
+1. Start the gateway (`lapor-gateway serve`, a fresh SQLite file, WAL, synchronous=FULL),
+   the floor (bench/floor.py: the signature check and one durable row, nothing else) and
+   the bare endpoint (bench/bare.py) as processes of their own.
+2. Drive the bare endpoint with wrk (32 connections), then the floor and the gateway with
+   as many unique, correctly signed Twilio deliveries as the bare endpoint could take, so
+   none repeats.
 3. Check the store: every acknowledged tracking ID is there, and nothing else but the
    deliveries wrk left unanswered when its time ran out.
 4. Send deliveries at a steady half of the gateway's measured rate and read, from the
@@ -47,20 +49,28 @@ PATH = "/webhooks/sms/twilio"
 SETTLE_WITHIN = 60.0
 
 
-async def start_servers(work: Path) -> tuple[Launcher, ServerProcess, ServerProcess]:
-    """The gateway as a user runs it (the defaults but for Twilio and quiet logs), and the
-    bare endpoint, both up."""
+async def start_servers(work: Path) -> tuple[Launcher, dict[str, ServerProcess]]:
+    """The gateway as a user runs it (the defaults but for Twilio and quiet logs), the
+    floor beside it with its own database, and the bare endpoint, all up."""
     launcher = Launcher(work)
-    gateway = launcher.start(
-        LAPOR_PUBLIC_BASE_URL=PUBLIC,  # Twilio signs the public address it called
-        LAPOR_TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
-        LAPOR_DISPATCH_POLL_SECONDS=str(Settings.model_fields["dispatch_poll_seconds"].default),
-        LAPOR_LOG_LEVEL="WARNING",
-    )
-    bare = launcher.start(command=[sys.executable, str(BENCH / "bare.py")])
-    for server in (gateway, bare):
+    twilio = {
+        "LAPOR_PUBLIC_BASE_URL": PUBLIC,  # Twilio signs the public address it called
+        "LAPOR_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
+    }
+    servers = {
+        "gateway": launcher.start(
+            LAPOR_DISPATCH_POLL_SECONDS=str(Settings.model_fields["dispatch_poll_seconds"].default),
+            LAPOR_LOG_LEVEL="WARNING",
+            **twilio,
+        ),
+        "floor": launcher.start(
+            work / "floor.db", command=[sys.executable, str(BENCH / "floor.py")], **twilio
+        ),
+        "bare": launcher.start(command=[sys.executable, str(BENCH / "bare.py")]),
+    }
+    for server in servers.values():
         await server.wait_until_up()
-    return launcher, gateway, bare
+    return launcher, servers
 
 
 # -- the deliveries -----------------------------------------------------------------------
@@ -190,9 +200,9 @@ async def main() -> None:
     ensure_wrk()
     rng = random.Random(1708)
     with tempfile.TemporaryDirectory(prefix="lapor-bench-") as tmp:
-        launcher, gateway, bare = await start_servers(Path(tmp))
+        launcher, servers = await start_servers(Path(tmp))
         try:
-            results = await measure(Path(tmp), gateway, bare, rng)
+            results = await measure(Path(tmp), servers, rng)
         finally:
             launcher.stop_all()
     RESULTS.parent.mkdir(exist_ok=True)
@@ -201,19 +211,23 @@ async def main() -> None:
 
 
 async def measure(
-    work: Path, gateway: ServerProcess, bare: ServerProcess, rng: random.Random
+    work: Path, servers: dict[str, ServerProcess], rng: random.Random
 ) -> dict[str, Any]:
+    gateway = servers["gateway"]
     # The bare endpoint may see a delivery twice; it does not look.
     write_requests(work / "bare.txt", 20_000, rng)
     print(f"bare endpoint: wrk, {CONNECTIONS} connections, {SECONDS} s …", flush=True)
-    bare_run = run_wrk(bare, work / "bare.txt", work / "bare-answers.txt")
-    # The gateway can go no faster than the bare endpoint: that many deliveries never repeat.
+    bare_run = run_wrk(servers["bare"], work / "bare.txt", work / "bare-answers.txt")
+    # The others can go no faster than the bare endpoint: that many deliveries never repeat.
+    # Each keeps them in a database of its own, so both get the same ones.
     count = math.ceil(bare_run["rps"] * SECONDS * 1.2) + 1000
-    write_requests(work / "gateway.txt", count, rng)
+    write_requests(work / "unique.txt", count, rng)
+    print(f"floor: wrk, {CONNECTIONS} connections, {SECONDS} s …", flush=True)
+    floor_run = run_wrk(servers["floor"], work / "unique.txt", work / "floor-answers.txt")
     print(f"gateway: wrk, {CONNECTIONS} connections, {SECONDS} s …", flush=True)
-    run = run_wrk(gateway, work / "gateway.txt", work / "gateway-answers.txt")
-    if run["wrapped"]:
-        raise SystemExit("the gateway run repeated deliveries: generate more")
+    run = run_wrk(gateway, work / "unique.txt", work / "gateway-answers.txt")
+    if run["wrapped"] or floor_run["wrapped"]:
+        raise SystemExit("a run repeated deliveries: generate more")
     db = work / "lapor.db"
     stored = check_store(db, work / "gateway-answers.txt", run)
     rate = run["rps"] / 2
@@ -227,6 +241,9 @@ async def measure(
         "gateway_rps": round(run["rps"], 1),
         "bare_rps": round(bare_run["rps"], 1),
         "ratio": round(run["rps"] / bare_run["rps"], 3),
+        "floor_rps": round(floor_run["rps"], 1),
+        "floor_ratio": round(floor_run["rps"] / bare_run["rps"], 3),
+        "floor_non_2xx": floor_run["non_2xx_3xx"],
         "p50_ms": run["p50_us"] / 1000,
         "p99_ms": run["p99_us"] / 1000,
         "non_2xx": run["non_2xx_3xx"] + run["timeouts"] + socket_errors,
@@ -251,6 +268,11 @@ def print_table(r: dict[str, Any]) -> None:
     rows = [
         ("requests/s (gateway, bare)", f"{r['gateway_rps']:.0f}", f"{r['bare_rps']:.0f}"),
         ("ratio gateway / bare", f"{r['ratio']:.2f}", "target >= 0.45"),
+        (
+            "floor: signature + 1 durable row (req/s, ÷ bare)",
+            f"{r['floor_rps']:.0f}  {r['floor_ratio']:.2f}",
+            "bounds the ratio",
+        ),
         ("latency p50 / p99 (ms)", f"{r['p50_ms']:.1f} / {r['p99_ms']:.1f}", "p99 <= 15"),
         ("non-2xx", str(r["non_2xx"]), "target 0"),
         ("peak RSS of the gateway (MB)", f"{r['peak_rss_mb']:.0f}", "<= 300"),
