@@ -339,6 +339,20 @@ async def test_concurrent_intakes_share_transactions(store: SqliteStore) -> None
     assert count(store.path, "outbox") == 200
 
 
+async def test_complaint_ids_grow_in_the_order_complaints_are_filed(
+    store: SqliteStore,
+) -> None:
+    # Five indexes are keyed by the complaint id: in filing order, each insert lands on
+    # the last page of each instead of a random page anywhere in the file.
+    one_by_one = [(await store.intake(draft(f"{TEXT} Satu per satu {i}."))) for i in range(20)]
+    together = await asyncio.gather(
+        *(store.intake(draft(f"{TEXT} Bersamaan {i}.")) for i in range(50))
+    )
+    ids = [r.complaint.id for r in one_by_one + list(together)]
+    in_the_file = [id_ for (id_,) in rows(store.path, "SELECT id FROM complaints ORDER BY rowid")]
+    assert ids == in_the_file == sorted(ids)
+
+
 async def test_one_bad_draft_does_not_fail_its_neighbours(store: SqliteStore) -> None:
     statements = await trace_writer(store)
     # A payload without a body passes the model (constructed without validation) but
