@@ -5,12 +5,21 @@ from __future__ import annotations
 import re
 import weakref
 from collections.abc import Iterable
+from dataclasses import dataclass
+
+import ahocorasick
 
 from config.profile import Profile
 
-# Every keyword of every category, in profile order: (category code, its pattern, its
-# weight, its longest word casefolded as a probe).
-Matcher = tuple[tuple[str, re.Pattern[str], int, str], ...]
+
+@dataclass(frozen=True)
+class Matcher:
+    """Every keyword of every category, in profile order, as (category code, pattern,
+    weight); and an automaton that finds, in one pass over a casefolded text, each keyword
+    whose longest word (casefolded: its probe) appears there, as indices into `keywords`."""
+
+    keywords: tuple[tuple[str, re.Pattern[str], int], ...]
+    probes: ahocorasick.Automaton | None  # None: the profile lists no keyword
 
 
 def guess_category(text: str, profile: Profile) -> str | None:
@@ -20,12 +29,15 @@ def guess_category(text: str, profile: Profile) -> str | None:
     outweighs a lone "jalan". Ties go to the category listed first in the profile.
     """
     # Most keywords are absent from a given text. The probe must appear in the casefolded
-    # text for the pattern to match (casefold equates at least what IGNORECASE does), and
-    # that substring test costs a hundredth of the search.
-    folded = text.casefold()
+    # text for the pattern to match (casefold equates at least what IGNORECASE does), so
+    # only the keywords whose probe the automaton finds are searched for.
+    matcher = _matcher_of(profile)
+    if matcher.probes is None:
+        return None
+    found = sorted({i for _, indices in matcher.probes.iter(text.casefold()) for i in indices})
     scores: dict[str, int] = {}  # in profile order, so max() breaks ties by it
-    for code, pattern, weight, probe in _matcher_of(profile):
-        if probe in folded and pattern.search(text) is not None:
+    for code, pattern, weight in (matcher.keywords[i] for i in found):
+        if pattern.search(text) is not None:
             scores[code] = scores.get(code, 0) + weight
     return max(scores, key=scores.__getitem__) if scores else None
 
@@ -47,11 +59,19 @@ def _matcher_of(profile: Profile) -> Matcher:
 
 
 def _matcher(profile: Profile) -> Matcher:
-    return tuple(
-        (category.code, pattern, weight, probe)
-        for category in profile.categories
-        for pattern, weight, probe in _compile_all(category.keywords)
-    )
+    keywords: list[tuple[str, re.Pattern[str], int]] = []
+    by_probe: dict[str, list[int]] = {}
+    for category in profile.categories:
+        for pattern, weight, probe in _compile_all(category.keywords):
+            by_probe.setdefault(probe, []).append(len(keywords))
+            keywords.append((category.code, pattern, weight))
+    if not by_probe:
+        return Matcher(tuple(keywords), None)
+    probes = ahocorasick.Automaton()
+    for probe, indices in by_probe.items():
+        probes.add_word(probe, tuple(indices))
+    probes.make_automaton()
+    return Matcher(tuple(keywords), probes)
 
 
 def _compile_all(keywords: Iterable[str]) -> list[tuple[re.Pattern[str], int, str]]:

@@ -1,14 +1,20 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from config.profile import Profile
-from normalizer.classify import guess_category
+from config.profile import Profile, load_profile
+from normalizer.classify import _compile_all, guess_category
 from tests.profiles import make_profile
 
 
 @pytest.fixture(scope="module")
 def profile() -> Profile:
+    return small_profile()
+
+
+def small_profile() -> Profile:
     return make_profile(
         [
             {
@@ -100,3 +106,39 @@ def test_regex_characters_in_keywords_are_literal() -> None:
     assert guess_category("bayar rp. 50.000", profile) == "harga"
     assert guess_category("bayar rpx 50.000", profile) is None
     assert guess_category("naik (tarif) lagi", profile) == "harga"
+
+
+# Ketapang's real keywords, and the small profile whose keywords share probes ("jalan").
+PROFILES = (load_profile("ketapang"), small_profile())
+_WORDS = sorted({w for p in PROFILES for c in p.categories for k in c.keywords for w in k.split()})
+
+
+def _every_pattern(text: str, profile: Profile) -> str | None:
+    """The guess without the automaton: every keyword's pattern searched."""
+    scores: dict[str, int] = {}
+    for category in profile.categories:
+        for pattern, weight, _ in _compile_all(category.keywords):
+            if pattern.search(text) is not None:
+                scores[category.code] = scores.get(category.code, 0) + weight
+    return max(scores, key=scores.__getitem__) if scores else None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(_WORDS),
+            st.sampled_from(_WORDS).map(str.upper),
+            st.sampled_from(_WORDS).map(lambda w: w[1:] + "x"),  # a keyword's word, mangled
+            st.text(max_size=8),
+        ),
+        max_size=12,
+    ),
+    st.sampled_from([" ", "  ", "\n", ", ", "-", ""]),
+)
+def test_the_automaton_finds_what_searching_every_keyword_finds(
+    parts: list[str], separator: str
+) -> None:
+    text = separator.join(parts)
+    for profile in PROFILES:
+        assert guess_category(text, profile) == _every_pattern(text, profile)
