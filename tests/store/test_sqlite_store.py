@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -93,12 +94,13 @@ def write_lock(path: Path) -> Iterator[None]:
 
 
 async def writer_waiting_for_lock(statements: list[str]) -> None:
-    """Until the writer has started a transaction (and so is blocked on the held lock)."""
+    """Until the writer waits for the held lock: it tried to begin on the loop, found the
+    lock taken, and began again in its thread, where it waits."""
 
     async def begun() -> int:
         return statements.count("BEGIN IMMEDIATE")
 
-    await eventually(begun, lambda n: n >= 1, 2.0)
+    await eventually(begun, lambda n: n >= 2, 2.0)
 
 
 @pytest.fixture
@@ -351,6 +353,33 @@ async def test_complaint_ids_grow_in_the_order_complaints_are_filed(
     ids = [r.complaint.id for r in one_by_one + list(together)]
     in_the_file = [id_ for (id_,) in rows(store.path, "SELECT id FROM complaints ORDER BY rowid")]
     assert ids == in_the_file == sorted(ids)
+
+
+async def test_a_transaction_begins_on_the_loop_and_waits_for_a_held_lock_in_the_thread(
+    store: SqliteStore,
+) -> None:
+    conn = store._writer_conn
+    assert conn is not None
+    begun: list[bool] = []  # for each BEGIN: whether it ran on the loop's thread
+    loop_thread = threading.get_ident()
+    conn.set_trace_callback(
+        lambda sql: begun.append(threading.get_ident() == loop_thread) if "BEGIN" in sql else None
+    )
+    await store.intake(draft(f"{TEXT} Kunci bebas."))
+    assert begun == [True]
+
+    begun.clear()
+    with write_lock(store.path):
+        held = asyncio.create_task(store.intake(draft(f"{TEXT} Kunci dipegang.")))
+
+        async def tries() -> list[bool]:
+            return list(begun)
+
+        # Tried on the loop without waiting; then waiting in the thread, the loop free.
+        assert await eventually(tries, lambda t: len(t) == 2, 2.0) == [True, False]
+        assert not held.done()
+    assert (await held).created
+    assert count(store.path, "complaints") == 2
 
 
 async def test_one_bad_draft_does_not_fail_its_neighbours(store: SqliteStore) -> None:
