@@ -193,8 +193,12 @@ class CommitWakeup:
 
     async def wait(self, max_wait: float) -> None:
         """Return once such a commit happened, or after `max_wait` seconds."""
+        # asyncio.timeout, not wait_for: in Python 3.11, wait_for loses a cancellation
+        # that comes in the same turn of the loop as the wake-up, and the waiter (the
+        # dispatcher at shutdown) then never stops.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), max_wait)
+            async with asyncio.timeout(max_wait):
+                await self._event.wait()
         self._event.clear()
 
 

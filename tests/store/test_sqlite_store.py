@@ -24,6 +24,7 @@ from normalizer.normalize import normalize
 from store.base import EventComplaint, IdempotencyConflict, IntakeResult, OutboxEvent, StoreBusy
 from store.rows import ts
 from store.sqlite import EVENT_COMPLAINT_RECEIVED, MIGRATIONS, SqliteStore
+from store.sqlite_writer import CommitWakeup
 from tests.conftest import FRIDAY_BEFORE_HOLIDAY, Clock, eventually
 from workflow.cases import new_case
 
@@ -601,3 +602,17 @@ async def test_only_new_events_wake_a_waiting_dispatcher(store: SqliteStore, clo
     assert not waiting.done()
     await store.intake(draft("Lampu jalan mati di Jalan Merdeka sejak seminggu."))
     await asyncio.wait_for(waiting, 2.0)  # returns as soon as it is woken
+
+
+async def test_a_waiter_cancelled_as_a_commit_wakes_it_is_cancelled() -> None:
+    # Shutting down cancels the dispatcher wherever it waits. Were the cancellation lost
+    # when a commit wakes it in the same turn of the loop, it would go on forever and the
+    # gateway would never stop (asyncio.wait_for in Python 3.11 loses it so).
+    wakeup = CommitWakeup()
+    waiting = asyncio.create_task(wakeup.wait(60))
+    await asyncio.sleep(0)  # it is waiting
+    wakeup.wrote()
+    wakeup.committed()
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(waiting, 2.0)
