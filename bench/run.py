@@ -1,8 +1,8 @@
 """`make bench`: SMS intake through the gateway against the aiohttp ceiling, in one run.
 
 1. Start the gateway (`lapor-gateway serve`, a fresh SQLite file, WAL, synchronous=FULL),
-   the floor (bench/floor.py: the signature check and one durable row, nothing else) and
-   the bare endpoint (bench/bare.py) as processes of their own.
+   the floor (the signature check and one durable row, nothing else) and the bare
+   endpoint (both in bench/references.py) as processes of their own.
 2. Drive the bare endpoint with wrk (32 connections), then the floor and the gateway with
    as many unique, correctly signed Twilio deliveries as the bare endpoint could take, so
    none repeats.
@@ -41,6 +41,7 @@ from tests.processes import Launcher, ServerProcess
 
 BENCH = Path(__file__).resolve().parent
 RESULTS = BENCH / "results" / "latest.json"
+REFERENCES = [sys.executable, str(BENCH / "references.py")]
 SECONDS = int(os.environ.get("BENCH_SECONDS", "20"))
 CONNECTIONS = 32
 WRK_THREADS = 2
@@ -63,10 +64,8 @@ async def start_servers(work: Path) -> tuple[Launcher, dict[str, ServerProcess]]
             LAPOR_LOG_LEVEL="WARNING",
             **twilio,
         ),
-        "floor": launcher.start(
-            work / "floor.db", command=[sys.executable, str(BENCH / "floor.py")], **twilio
-        ),
-        "bare": launcher.start(command=[sys.executable, str(BENCH / "bare.py")]),
+        "floor": launcher.start(work / "floor.db", command=[*REFERENCES, "floor"], **twilio),
+        "bare": launcher.start(command=[*REFERENCES, "bare"]),
     }
     for server in servers.values():
         await server.wait_until_up()
