@@ -272,7 +272,8 @@ class SqliteStore(SqliteSmsStore, Store):
                 **{**draft.__dict__, "raw": None},  # the payload is stored, not carried
                 # Time-ordered (UUIDv7), not random: five indexes are keyed by it (the
                 # complaints', raw payloads', cases', case events' and SMS records'), and a
-                # random key dirties a page anywhere in each on every insert.
+                # random key dirties a page anywhere in each on every insert. Its time part
+                # is no clock: past 1000 ids a second the library moves it on to keep order.
                 id=uuid6.uuid7().hex,
                 tracking_id=generate_tracking_id(self._rng),
                 created_at=now,

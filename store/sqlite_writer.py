@@ -62,6 +62,7 @@ class GroupCommitWriter:
         on_commit: Callable[[], None] | None = None,
     ) -> None:
         self._conn = conn  # its own thread is only ever the one waiting step at a time
+        self._busy_timeout_ms = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
         self._queue_limit = queue_limit
         self._max_batch = max_batch
         self._on_commit = on_commit
@@ -148,7 +149,6 @@ class GroupCommitWriter:
         """BEGIN IMMEDIATE on the loop, if no other connection holds the write lock. The
         lock is nearly always free, and each step handed to the thread costs the thread a
         wait for the GIL from the busy loop, going and coming back."""
-        busy_timeout = self._conn.execute("PRAGMA busy_timeout").fetchone()[0]
         self._conn.execute("PRAGMA busy_timeout = 0")
         try:
             self._conn.execute("BEGIN IMMEDIATE")
@@ -157,7 +157,7 @@ class GroupCommitWriter:
                 raise
             return False
         finally:
-            self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout)}")
+            self._conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
         return True
 
     async def _wait_for(self, statement: str) -> None:
