@@ -28,24 +28,28 @@ from channels.sms.twilio.inbound import twiml, verify_signature
 from store.sqlite_writer import GroupCommitWriter
 
 WRITER = web.AppKey("writer", GroupCommitWriter)
+# What the floor signs with, read once as the gateway reads its settings: (public base
+# URL, auth token).
+SIGNING = web.AppKey("signing", tuple[str, str])
 QUEUE_LIMIT = 10_000
 
 
+async def form_of(request: web.Request) -> list[tuple[str, str]]:
+    return parse_qsl((await request.read()).decode("utf-8"), keep_blank_values=True)
+
+
 async def bare(request: web.Request) -> web.Response:
-    form = parse_qsl((await request.read()).decode("utf-8"), keep_blank_values=True)
+    form = await form_of(request)
     status = 200 if form else 400
     return web.Response(status=status, text=twiml(None), content_type="application/xml")
 
 
 async def floor(request: web.Request) -> web.Response:
-    form = parse_qsl((await request.read()).decode("utf-8"), keep_blank_values=True)
-    url = os.environ["LAPOR_PUBLIC_BASE_URL"] + request.path_qs
+    form = await form_of(request)
+    base_url, token = request.app[SIGNING]
     try:
         verify_signature(
-            os.environ["LAPOR_TWILIO_AUTH_TOKEN"],
-            url,
-            form,
-            request.headers.get("X-Twilio-Signature"),
+            token, base_url + request.path_qs, form, request.headers.get("X-Twilio-Signature")
         )
     except ForbiddenSms:
         return web.Response(status=403)
@@ -79,6 +83,7 @@ async def healthz(_: web.Request) -> web.Response:
 def main(name: str) -> None:
     app = web.Application()
     if name == "floor":
+        app[SIGNING] = (os.environ["LAPOR_PUBLIC_BASE_URL"], os.environ["LAPOR_TWILIO_AUTH_TOKEN"])
         app.cleanup_ctx.append(writer)
     app.router.add_post("/webhooks/sms/twilio", {"bare": bare, "floor": floor}[name])
     app.router.add_get("/healthz", healthz)
