@@ -25,7 +25,7 @@ from store.base import EventComplaint, IdempotencyConflict, IntakeResult, Outbox
 from store.rows import ts
 from store.sqlite import EVENT_COMPLAINT_RECEIVED, MIGRATIONS, SqliteStore
 from store.sqlite_writer import CommitWakeup
-from tests.conftest import FRIDAY_BEFORE_HOLIDAY, Clock, eventually
+from tests.conftest import FRIDAY_BEFORE_HOLIDAY, Clock, eventually, write_locked
 from workflow.cases import new_case
 
 PROFILE = load_profile("ketapang")
@@ -81,17 +81,6 @@ async def trace_writer(store: SqliteStore) -> list[str]:
     statements: list[str] = []
     conn.set_trace_callback(statements.append)  # called in the writer thread
     return statements
-
-
-@contextlib.contextmanager
-def write_lock(path: Path) -> Iterator[None]:
-    """Hold the database's write lock from another connection, as another process could."""
-    with connect(path) as conn:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        finally:
-            conn.execute("ROLLBACK")
 
 
 async def writer_waiting_for_lock(statements: list[str]) -> None:
@@ -370,7 +359,7 @@ async def test_a_transaction_begins_on_the_loop_and_waits_for_a_held_lock_in_the
     assert begun == [True]
 
     begun.clear()
-    with write_lock(store.path):
+    with write_locked(store.path):
         held = asyncio.create_task(store.intake(draft(f"{TEXT} Kunci dipegang.")))
 
         async def tries() -> list[bool]:
@@ -436,7 +425,7 @@ async def test_a_full_write_queue_refuses_more_and_writes_nothing_half(
     try:
         statements = await trace_writer(store)
         texts = [f"{TEXT} Laporan nomor {i}." for i in range(5)]
-        with write_lock(store.path):
+        with write_locked(store.path):
             in_flight = asyncio.create_task(store.intake(draft(texts[0])))
             await writer_waiting_for_lock(statements)  # it holds that one; the queue is empty
             later = [asyncio.create_task(store.intake(draft(t))) for t in texts[1:]]
@@ -462,7 +451,7 @@ async def test_close_finishes_queued_writes_first(tmp_path: Path, clock: Clock) 
     store = SqliteStore(tmp_path / "lapor.db", clock=clock)
     await store.open()
     statements = await trace_writer(store)
-    with write_lock(store.path):
+    with write_locked(store.path):
         in_flight = [asyncio.create_task(store.intake(draft(f"{TEXT} A{i}."))) for i in range(5)]
         await writer_waiting_for_lock(statements)
         queued = [asyncio.create_task(store.intake(draft(f"{TEXT} B{i}."))) for i in range(5)]
