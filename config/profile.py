@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -57,6 +58,42 @@ class SmsProfile(_Strict):
     )
 
 
+class NotaDinasProfile(_Strict):
+    """How the regency numbers its answers (nota dinas)."""
+
+    number_format: str = Field(
+        default="{seq:03d}/LAPOR/{agency}/{year}",
+        description="placeholders: seq (the agency's count this year), year, month, "
+        "month_roman, agency (its code)",
+    )
+
+    @field_validator("number_format")
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        try:
+            value.format(seq=1, year=2026, month=1, month_roman="I", agency="DINAS")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"not a usable number format: {exc!r}") from None
+        if "{seq" not in value:
+            raise ValueError("must contain {seq}, or two answers would get one number")
+        return value
+
+
+class WorkflowProfile(_Strict):
+    hold_working_days: int = Field(
+        default=10,
+        ge=1,
+        le=60,
+        description="a case on hold whose citizen does not answer within this is archived",
+    )
+    rating_working_days: int = Field(
+        default=10,
+        ge=1,
+        le=60,
+        description="an answered case the citizen does not rate within this is closed",
+    )
+
+
 class Agency(_Strict):
     code: Code
     name: Text
@@ -80,6 +117,8 @@ class Profile(_Strict):
     categories: list[Category] = Field(min_length=1)
     kecamatan: list[Text] = Field(min_length=1)
     sms: SmsProfile = SmsProfile()
+    nota_dinas: NotaDinasProfile = NotaDinasProfile()
+    workflow: WorkflowProfile = WorkflowProfile()
     messages: dict[str, Text] = Field(default_factory=dict)
 
     @model_validator(mode="after")

@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     duplicate_window_seconds: float = Field(default=600, ge=0, le=7 * 24 * 3600)
     db_busy_timeout_ms: int = Field(default=5000, ge=0, le=60_000)
     log_level: str = "INFO"
+    staff_token_hours: float = Field(default=12, gt=0, le=24 * 30)
+    sweep_seconds: float = Field(default=60, gt=0, le=3600)
 
     # -- SMS 1708 (README "SMS 1708"): a gateway is on when its secret is set ----------
     twilio_auth_token: SecretStr | None = None

@@ -1,11 +1,12 @@
-"""The aiohttp application: routes, the store and the dispatcher, started and stopped together."""
+"""The aiohttp application: routes, the store, every channel and the background loops,
+started and stopped together."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,27 +15,27 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from channels.sms.gammu.inbox import GammuInbox
+from channels.registry import PLUGINS
 from config.profile import Profile
 from config.settings import Settings
 from gateway import openapi
-from gateway.auth import StaffDirectory
+from gateway.accounts import Accounts
 from gateway.context import GATEWAY, Gateway
 from gateway.dispatcher import Dispatcher
 from gateway.errors import error_middleware
 from gateway.intake import IntakeService
 from gateway.loops import keep_running
-from gateway.routes import admin, api, desk, public, sms, webform
+from gateway.notifier import Notifier
+from gateway.routes import admin, api, auth, desk, public, recap, webform
 from gateway.signing import Signer
-from gateway.sms import wiring as sms_wiring
-from gateway.sms.outbound import OutboundSmsWorker
-from gateway.sms.pollers import ExpiredParts, GammuPoller
-from gateway.sms.service import SmsLimits, SmsService
 from store.base import Store
 from store.blobs import BlobStore
 from store.factory import store_from_url
 from store.sqlite import utcnow
 from workflow.calendar import case_deadlines
+from workflow.codes import StatusCodes
+from workflow.commands import CitizenCommands
+from workflow.service import WorkflowService
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def create_app(
     store: Store | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> web.Application:
-    sms_gateways = sms_wiring.sms_gateways(settings, profile)
+    """Raises ValueError (the command line exits 2 with it) for settings that cannot work."""
     store = store or store_from_url(
         settings.database_url,
         write_queue_limit=settings.write_queue_limit,
@@ -56,39 +57,52 @@ def create_app(
     app = web.Application(
         middlewares=[error_middleware], client_max_size=settings.max_request_bytes
     )
-    intake = IntakeService(
-        store, profile, clock, timedelta(seconds=settings.duplicate_window_seconds)
-    )
-    app[GATEWAY] = Gateway(
-        settings=settings,
-        profile=profile,
-        store=store,
-        intake=intake,
-        blobs=BlobStore(Path(settings.upload_dir)),
-        signer=Signer(_secret(settings)),
-        staff=StaffDirectory.from_settings(settings),
-        clock=clock,
-        sms=SmsService(store, intake, profile, _sms_limits(settings), clock),
-        sms_gateways=sms_gateways,
-    )
+    gw = build_gateway(settings, profile, store, clock)
+    gw.channels = [p for cls in PLUGINS if (p := cls.create(gw)) is not None]
+    app[GATEWAY] = gw
     _warn_without_staff(settings)
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.PackageLoader("gateway", "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
     )
-    for module in (public, webform, api, desk, admin, sms, openapi):
+    for module in (public, webform, api, desk, auth, admin, recap, openapi):
         app.add_routes(module.routes)
-    app.cleanup_ctx.append(_run_store_and_dispatcher)
+    for channel in gw.channels:
+        app.add_routes(channel.routes())
+    app.cleanup_ctx.append(_run_store_and_loops)
     return app
 
 
+def build_gateway(
+    settings: Settings, profile: Profile, store: Store, clock: Callable[[], datetime]
+) -> Gateway:
+    """Everything but the channels and the web application: also what the command line
+    uses to act on the store (accounts, the sweep)."""
+    intake = IntakeService(
+        store, profile, clock, timedelta(seconds=settings.duplicate_window_seconds)
+    )
+    base = settings.public_base_url or f"http://{settings.host}:{settings.port}"
+    workflow = WorkflowService(store, profile, clock, lambda t: f"{base}/status/{t}")
+    return Gateway(
+        settings=settings,
+        profile=profile,
+        store=store,
+        intake=intake,
+        citizen=CitizenCommands(store, profile, profile.sms.min_complaint_chars),
+        workflow=workflow,
+        accounts=Accounts(store, settings, profile, clock),
+        codes=StatusCodes(store, profile, clock),
+        blobs=BlobStore(Path(settings.upload_dir)),
+        signer=Signer(_secret(settings)),
+        clock=clock,
+    )
+
+
 def _warn_without_staff(settings: Settings) -> None:
-    # Not an error: a gateway for the web form and the app alone needs no staff.
-    if not settings.desk_tokens:
-        log.warning("LAPOR_DESK_TOKENS is not set: no one can sign in to /desk")
-    if not settings.admin_tokens:
-        log.warning("LAPOR_ADMIN_TOKENS is not set: the admin queue refuses every request")
+    # Not an error: staff may sign in with accounts (lapor-gateway staff add).
+    if not settings.desk_tokens and not settings.admin_tokens:
+        log.info("no LAPOR_DESK_TOKENS or LAPOR_ADMIN_TOKENS: staff sign in with their accounts")
 
 
 def _secret(settings: Settings) -> str:
@@ -98,7 +112,7 @@ def _secret(settings: Settings) -> str:
     return secrets.token_urlsafe(32)
 
 
-async def _run_store_and_dispatcher(app: web.Application) -> AsyncIterator[None]:
+async def _run_store_and_loops(app: web.Application) -> AsyncIterator[None]:
     gw = app[GATEWAY]
     await gw.store.open()
     # The holiday tables are built on first use (about 150 ms here): at start, not on the
@@ -109,40 +123,45 @@ async def _run_store_and_dispatcher(app: web.Application) -> AsyncIterator[None]
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    await gw.sms_gateways.close()
+    for channel in gw.channels:
+        await channel.close()
     await gw.store.close()
 
 
 def _background(gw: Gateway) -> list[tuple[str, Coroutine[Any, Any, None]]]:
-    """The loops that run beside the routes, each as long as the application."""
-    gateways = gw.sms_gateways
-    settings, loops = gw.settings, []
-    # An intake-only process (dispatch off) lets another process drive the workflow and
-    # send SMS: only one process may claim outbox events and outbound SMS.
-    if settings.dispatch_enabled:
-        dispatcher = Dispatcher(gw.store, gw.profile, gw.clock, settings.dispatch_poll_seconds)
-        worker = OutboundSmsWorker(
-            gw.store, gateways.senders, gw.clock, max_attempts=settings.sms_send_max_attempts
-        )
-        loops += [("dispatcher", dispatcher.run()), ("sms-outbound", worker.run())]
-    timeout = timedelta(seconds=settings.sms_concat_timeout_seconds)
-    expired = ExpiredParts(gw.sms, timeout, gw.clock)
-    # Often enough that a message waits little past its timeout, never a busy loop.
-    every_s = min(30.0, max(1.0, timeout.total_seconds() / 10))
-    loops.append(("sms-parts", keep_running(expired.run_once, _sleep(every_s), "SMS parts")))
-    if gateways.gammu is not None:
-        poller = GammuPoller(gw.sms, GammuInbox(gateways.gammu))
-        idle = _sleep(settings.gammu_poll_seconds)
-        loops.append(("gammu", keep_running(poller.run_once, idle, "Gammu inbox")))
+    """The loops that run beside the routes, each as long as the application.
+
+    An intake-only process (LAPOR_DISPATCH_ENABLED=false) runs none of them: another
+    process drives the workflow, tells citizens, and runs every channel's singleton loops
+    (senders, pollers), so that each runs once per installation."""
+    if not gw.settings.dispatch_enabled:
+        return [
+            (loop.name, keep_running(loop.round, loop.idle, loop.name))
+            for channel in gw.channels
+            for loop in channel.loops()
+            if not loop.singleton
+        ]
+    settings = gw.settings
+    dispatcher = Dispatcher(
+        gw.store, gw.profile, gw.workflow, gw.clock, settings.dispatch_poll_seconds
+    )
+    notifier = Notifier(gw.store, gw.channels, gw.clock, settings.dispatch_poll_seconds)
+    sweep_every = settings.sweep_seconds
+    loops: list[tuple[str, Coroutine[Any, Any, None]]] = [
+        ("dispatcher", dispatcher.run()),
+        ("notifier", notifier.run()),
+        ("sweep", keep_running(lambda: _sweep(gw), lambda: asyncio.sleep(sweep_every), "sweep")),
+    ]
+    for channel in gw.channels:
+        for loop in channel.loops():
+            loops.append((loop.name, keep_running(loop.round, loop.idle, loop.name)))
     return loops
 
 
-def _sleep(seconds: float) -> Callable[[], Awaitable[None]]:
-    return lambda: asyncio.sleep(seconds)
-
-
-def _sms_limits(settings: Settings) -> SmsLimits:
-    return SmsLimits(
-        rate_limit=settings.sms_rate_limit,
-        rate_window=timedelta(seconds=settings.sms_rate_window_seconds),
-    )
+async def _sweep(gw: Gateway) -> int:
+    steps = await gw.workflow.sweep(gw.clock(), apply=True)
+    for step in steps:
+        log.info(
+            "sweep: %s %s (%s -> %s)", step.tracking_id, step.kind, step.from_state, step.to_state
+        )
+    return 0  # once per period, however much it did

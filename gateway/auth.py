@@ -1,62 +1,48 @@
-"""Staff tokens by role: no token is 401, a token of another role is 403."""
+"""Who is behind a staff request: a bearer token of the API, or the desk's session.
+
+No token, or one nobody holds → 401; a role the route does not serve → 403.
+"""
 
 from __future__ import annotations
 
-import hmac
-from enum import StrEnum
+from collections.abc import Iterable
 
 from aiohttp import web
 
-from config.settings import Settings, StaffToken
-from gateway.errors import json_error
+from channels.http import json_error
+from gateway.context import gateway_of
+from workflow.roles import Actor, Role
 
 
-class Role(StrEnum):
-    DESK = "desk"
-    ADMIN = "admin"
+def bearer(request: web.Request) -> str | None:
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    return secret.strip() if scheme.lower() == "bearer" and secret.strip() else None
 
 
-class StaffDirectory:
-    def __init__(self, tokens: dict[Role, list[StaffToken]]) -> None:
-        self._tokens = tokens
+async def require_staff(request: web.Request, roles: Iterable[Role] | None = None) -> Actor:
+    """The person behind the request's bearer token, if their role is one of `roles`."""
+    token = bearer(request)
+    if token is None:
+        raise json_error(
+            401,
+            "unauthorized",
+            "Token petugas diperlukan.",
+            headers={"WWW-Authenticate": 'Bearer realm="lapor"'},
+        )
+    actor = await gateway_of(request).accounts.actor(token)
+    if actor is None:
+        raise json_error(
+            401,
+            "unauthorized",
+            "Token petugas tidak dikenal atau sudah tidak berlaku.",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    if roles is not None and actor.role not in set(roles):
+        raise json_error(403, "forbidden", "Peran Anda tidak berwenang untuk layanan ini.")
+    return actor
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> StaffDirectory:
-        return cls({Role.DESK: settings.desk_tokens, Role.ADMIN: settings.admin_tokens})
 
-    def identify(self, secret: str) -> tuple[Role, str] | None:
-        """(role, staff id) of a token; compares every token in constant time."""
-        found: tuple[Role, str] | None = None
-        for role, tokens in self._tokens.items():
-            for token in tokens:
-                if hmac.compare_digest(token.secret.encode(), secret.encode()):
-                    found = (role, token.staff_id)
-        return found
-
-    def has(self, role: Role, staff_id: str) -> bool:
-        """Whether `staff_id` still holds a token of `role`: a session outlives its token
-        only as long as the token is configured."""
-        return any(token.staff_id == staff_id for token in self._tokens.get(role, []))
-
-    def require(self, request: web.Request, role: Role) -> str:
-        """The staff id behind the request's bearer token, or an HTTP error to raise."""
-        header = request.headers.get("Authorization", "")
-        scheme, _, secret = header.partition(" ")
-        if scheme.lower() != "bearer" or not secret.strip():
-            raise json_error(
-                401,
-                "unauthorized",
-                "Token petugas diperlukan.",
-                headers={"WWW-Authenticate": 'Bearer realm="lapor"'},
-            )
-        who = self.identify(secret.strip())
-        if who is None:
-            raise json_error(
-                401,
-                "unauthorized",
-                "Token petugas tidak dikenal.",
-                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-            )
-        if who[0] is not role:
-            raise json_error(403, "forbidden", "Token ini tidak berwenang untuk layanan ini.")
-        return who[1]
+STAFF_READERS = frozenset(
+    {Role.ADMIN_INSTANSI, Role.ADMIN_PENGHUBUNG, Role.ADMIN_OPD, Role.PEJABAT_PENGHUBUNG}
+)
+"""Everyone who works the queue (the front desk does not)."""

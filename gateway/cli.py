@@ -4,31 +4,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
 import sqlite3
 import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import TextIO
 
 from pydantic import ValidationError
 
+from channels.sms.texts import check_reply_lengths
 from config.profile import Profile, ProfileError, load_profile
 from config.settings import Settings
-from gateway.app import create_app
-from gateway.context import GATEWAY
+from gateway.accounts import AccountError
+from gateway.app import build_gateway, create_app
+from gateway.context import GATEWAY, Gateway
 from gateway.server import serve
-from gateway.sms.wiring import check_reply_lengths
+from store.factory import store_from_url
+from store.sqlite import utcnow
+from store.staff import AccountExists, NoSuchAccount, StaffAccount
+from workflow.roles import Role
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="lapor-gateway", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="start the gateway")
-    serve.add_argument("--host", help="overrides LAPOR_HOST")
-    serve.add_argument("--port", type=int, help="overrides LAPOR_PORT")
-    serve.add_argument("--profile", help="overrides LAPOR_PROFILE (a name or a TOML path)")
-    check = commands.add_parser("check-profile", help="validate a profile and exit")
-    check.add_argument("profile", help="a shipped profile's name or a TOML path")
-    args = parser.parse_args(argv)
-
+def main(argv: list[str] | None = None, stdin: TextIO | None = None) -> int:
+    args = _parser().parse_args(argv)
     try:
         overrides = {
             k: v
@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
             if k in ("host", "port", "profile") and v is not None
         }
         settings = Settings(**overrides)
-        profile = load_profile(getattr(args, "profile", None) or settings.profile)
+        name = args.profile if args.command == "check-profile" else settings.profile
+        profile = load_profile(name)
     except ValidationError as exc:
         print(f"lapor-gateway: invalid settings:\n{_settings_problems(exc)}", file=sys.stderr)
         return 2
@@ -44,17 +45,154 @@ def main(argv: list[str] | None = None) -> int:
         print(f"lapor-gateway: {exc}", file=sys.stderr)
         return 2
     if args.command == "check-profile":
-        try:
-            check_reply_lengths(profile)
-        except ValueError as exc:
-            print(f"lapor-gateway: {exc}", file=sys.stderr)
-            return 2
-        print(
-            f"{profile.key}: ok ({len(profile.agencies)} agencies, "
-            f"{len(profile.categories)} categories)"
-        )
+        return _check_profile(profile)
+    if args.command == "serve":
+        # The profile is checked whole before anything is opened.
+        return _check_profile(profile, quiet=True) or _serve(settings, profile)
+    if args.command == "staff":
+        return _with_store(settings, profile, lambda gw: _staff(gw, args, stdin or sys.stdin))
+    return _with_store(settings, profile, lambda gw: _sweep(gw, args))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lapor-gateway", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = commands.add_parser("serve", help="start the gateway")
+    serve_cmd.add_argument("--host", help="overrides LAPOR_HOST")
+    serve_cmd.add_argument("--port", type=int, help="overrides LAPOR_PORT")
+    serve_cmd.add_argument("--profile", help="overrides LAPOR_PROFILE (a name or a TOML path)")
+    check = commands.add_parser("check-profile", help="validate a profile and exit")
+    check.add_argument("profile", help="a shipped profile's name or a TOML path")
+
+    staff = commands.add_parser("staff", help="staff accounts (the password comes on stdin)")
+    staff_cmds = staff.add_subparsers(dest="staff_command", required=True)
+    add = staff_cmds.add_parser("add", help="add an account; its password is read from stdin")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--agency", help="the agency code (admin_opd and pejabat_penghubung)")
+    add.add_argument("--name", help="the full name")
+    add.add_argument("--jabatan", help="the position, printed on the nota dinas")
+    add.add_argument("--nip", help="the civil servant number (NIP)")
+    staff_cmds.add_parser("list", help="list the accounts")
+    disable = staff_cmds.add_parser("disable", help="disable an account and end its sessions")
+    disable.add_argument("username")
+    password = staff_cmds.add_parser("set-password", help="a new password, read from stdin")
+    password.add_argument("username")
+
+    sweep = commands.add_parser("sweep", help="what the passage of time does to open cases")
+    sweep.add_argument(
+        "--at", type=datetime.fromisoformat, help="as of this moment (ISO 8601 with offset)"
+    )
+    sweep.add_argument("--apply", action="store_true", help="act; without it, only list")
+    return parser
+
+
+def _check_profile(profile: Profile, *, quiet: bool = False) -> int:
+    try:
+        check_reply_lengths(profile)
+    except ValueError as exc:
+        print(f"lapor-gateway: {exc}", file=sys.stderr)
+        return 2
+    if quiet:
         return 0
-    return _serve(settings, profile)
+    counts = f"{len(profile.agencies)} agencies, {len(profile.categories)} categories"
+    print(f"{profile.key}: ok ({counts})")
+    return 0
+
+
+def _with_store(
+    settings: Settings, profile: Profile, command: Callable[[Gateway], Awaitable[int]]
+) -> int:
+    """Run a command on the store (migrated first, so it works on a fresh database)."""
+
+    async def run() -> int:
+        store = store_from_url(
+            settings.database_url,
+            write_queue_limit=settings.write_queue_limit,
+            busy_timeout_ms=settings.db_busy_timeout_ms,
+        )
+        await store.open()
+        try:
+            return await command(build_gateway(settings, profile, store, utcnow))
+        finally:
+            await store.close()
+
+    try:
+        return asyncio.run(run())
+    except sqlite3.Error as exc:
+        print(f"lapor-gateway: cannot use {settings.database_url}: {exc}", file=sys.stderr)
+        return 1
+
+
+async def _staff(gw: Gateway, args: argparse.Namespace, stdin: TextIO) -> int:
+    accounts, command = gw.accounts, args.staff_command
+    try:
+        if command == "add":
+            await accounts.add(
+                args.username,
+                _password(stdin),
+                Role(args.role),
+                agency=args.agency,
+                name=args.name,
+                jabatan=args.jabatan,
+                nip=args.nip,
+            )
+            print(f"staff {args.username}: added as {args.role}")
+        elif command == "set-password":
+            await accounts.set_password(args.username, _password(stdin))
+            print(f"staff {args.username}: password changed; every session ended")
+        elif command == "disable":
+            await gw.store.disable_staff(args.username, gw.clock())
+            print(f"staff {args.username}: disabled; every session ended")
+        else:
+            _print_staff(await gw.store.list_staff())
+    except (AccountError, ValueError) as exc:
+        print(f"lapor-gateway: {exc}", file=sys.stderr)
+        return 2
+    except AccountExists:
+        print(f"lapor-gateway: staff {args.username} exists already", file=sys.stderr)
+        return 2
+    except NoSuchAccount:
+        print(f"lapor-gateway: no staff account {args.username}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _password(stdin: TextIO) -> str:
+    """The password: typed twice at a terminal, else the first line of standard input."""
+    if stdin.isatty():
+        first = getpass.getpass("Kata sandi: ")
+        if getpass.getpass("Ulangi kata sandi: ") != first:
+            raise ValueError("the two passwords differ")
+        return first
+    return stdin.readline().rstrip("\r\n")
+
+
+def _print_staff(accounts: list[StaffAccount]) -> None:
+    print(f"{'username':<20} {'role':<20} {'agency':<12} {'status':<9} name")
+    for account in accounts:
+        status = "active" if account.active else "disabled"
+        name = ", ".join(x for x in (account.name, account.jabatan) if x)
+        agency = account.agency or "-"
+        print(f"{account.username:<20} {account.role:<20} {agency:<12} {status:<9} {name}")
+
+
+async def _sweep(gw: Gateway, args: argparse.Namespace) -> int:
+    at: datetime = args.at or gw.clock()
+    if at.tzinfo is None:
+        print("lapor-gateway: --at needs a time zone offset, e.g. +07:00", file=sys.stderr)
+        return 2
+    steps = await gw.workflow.sweep(at, apply=args.apply)
+    verb = "done" if args.apply else "would do"
+    for step in steps:
+        change = (
+            f"{step.from_state} -> {step.to_state}"
+            if step.from_state != step.to_state
+            else step.to_state
+        )
+        print(f"{step.tracking_id}  {step.kind:<28} {change}")
+    print(f"sweep as of {at.isoformat()}: {len(steps)} step(s) {verb}")
+    return 0
 
 
 def _serve(settings: Settings, profile: Profile) -> int:
@@ -69,22 +207,19 @@ def _serve(settings: Settings, profile: Profile) -> int:
     except ValueError as exc:
         print(f"lapor-gateway: {exc}", file=sys.stderr)
         return 2
-    base = settings.public_base_url or f"http://{settings.host}:{settings.port}"
-    banner = (
-        f"LAPOR! gateway ({profile.regency}) on {base}\n"
-        f"  formulir warga   {base}/lapor\n"
-        f"  meja layanan     {base}/desk\n"
-        f"  cek status       {base}/status\n"
-        f"  API aplikasi     {base}/api/v1/complaints  (OpenAPI: {base}/api/v1/openapi.json)\n"
-        f"  kesehatan        {base}/healthz"
-    )
-    gateways = app[GATEWAY].sms_gateways
-    for name in sorted(gateways.webhooks):
-        banner += f"\n  SMS {name:<12} {base}/webhooks/sms/{name}"
-    if gateways.gammu is not None:
-        banner += "\n  SMS gammu        inbox Gammu SMSD (LAPOR_GAMMU_DATABASE_URL)"
+    gw = app[GATEWAY]
+    base = gw.base_url
+    lines = [
+        f"LAPOR! gateway ({profile.regency}) on {base}",
+        f"  formulir warga   {base}/lapor",
+        f"  meja layanan     {base}/desk",
+        f"  cek status       {base}/status",
+        f"  API aplikasi     {base}/api/v1/complaints  (OpenAPI: {base}/api/v1/openapi.json)",
+        f"  kesehatan        {base}/healthz",
+    ]
+    lines += [f"  {line}" for channel in gw.channels for line in channel.banner(base)]
     try:
-        asyncio.run(serve(app, settings.host, settings.port, banner))
+        asyncio.run(serve(app, settings.host, settings.port, "\n".join(lines)))
     except sqlite3.Error as exc:
         print(f"lapor-gateway: cannot open {settings.database_url}: {exc}", file=sys.stderr)
         return 1

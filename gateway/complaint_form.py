@@ -136,7 +136,7 @@ def receipt_page(
     verification, completion = gw.intake.deadlines(complaint.received_at)
     context = {
         "complaint": complaint,
-        "status_url": gw.public_url(request, f"/status/{complaint.tracking_id}"),
+        "status_url": gw.status_url(complaint.tracking_id),
         "verification_due": verification.due_date,
         "completion_due": completion.due_date,
         "received_local": complaint.received_at.astimezone(gw.profile.zone),

@@ -1,26 +1,26 @@
-"""What every route needs, built once per application."""
+"""What every route and channel needs, built once per application: the gateway is the
+`ChannelHost` every channel plugin gets (channels/plugin.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from channels.plugin import ChannelPlugin
 from config.profile import Profile
 from config.settings import Settings
-from gateway.auth import StaffDirectory
+from gateway.accounts import Accounts
 from gateway.forms import FormLimits
 from gateway.intake import IntakeService
 from gateway.signing import Signer
 from store.base import Store
 from store.blobs import BlobStore
-
-if TYPE_CHECKING:  # the SMS service's replies use the pages' date format, which needs this
-    from gateway.sms.service import SmsService
-    from gateway.sms.wiring import SmsGateways
+from workflow.codes import StatusCodes
+from workflow.commands import CitizenCommands
+from workflow.service import WorkflowService
 
 
 @dataclass
@@ -29,24 +29,38 @@ class Gateway:
     profile: Profile
     store: Store
     intake: IntakeService
+    citizen: CitizenCommands
+    workflow: WorkflowService
+    accounts: Accounts
+    codes: StatusCodes
     blobs: BlobStore
     signer: Signer
-    staff: StaffDirectory
     clock: Callable[[], datetime]
-    sms: SmsService
-    sms_gateways: SmsGateways
+    channels: list[ChannelPlugin] = field(default_factory=list)
 
     @property
     def form_limits(self) -> FormLimits:
         s = self.settings
         return FormLimits(s.max_request_bytes, s.max_upload_bytes, s.max_upload_files)
 
-    def public_url(self, request: web.Request, path: str) -> str:
-        base = self.settings.public_base_url or f"{request.scheme}://{request.host}"
-        return base + path
+    @property
+    def base_url(self) -> str:
+        """The address citizens reach: LAPOR_PUBLIC_BASE_URL, else this host and port;
+        never the request's own Host header, which anyone can set."""
+        s = self.settings
+        return s.public_base_url or f"http://{s.host}:{s.port}"
+
+    def public_url(self, path: str) -> str:
+        return self.base_url + path
+
+    def status_url(self, tracking_id: str) -> str:
+        return self.public_url(f"/status/{tracking_id}")
 
     def secure_cookies(self) -> bool:
         return self.settings.public_base_url.startswith("https://")
+
+    def channel(self, name: str) -> ChannelPlugin | None:
+        return next((c for c in self.channels if c.name == name), None)
 
 
 GATEWAY = web.AppKey("gateway", Gateway)

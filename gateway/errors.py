@@ -4,33 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from pydantic import ValidationError
 
-from channels.app.models import ErrorBody, FieldProblem
+from channels.app.models import FieldProblem
+from channels.http import json_error, read_body_within
 from store.base import StoreBusy
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 2
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def json_error(
-    status: int,
-    code: str,
-    message: str,
-    fields: list[FieldProblem] | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> web.HTTPException:
-    body = ErrorBody(error=code, message=message, fields=fields or [])
-    exc = web.HTTPException(
-        text=body.model_dump_json(), content_type="application/json", headers=headers
-    )
-    exc.set_status(status)
-    return exc
 
 
 def field_problems(exc: ValidationError) -> list[FieldProblem]:
@@ -61,29 +47,6 @@ async def read_json(request: web.Request, limit: int) -> object:
     except RecursionError:  # nested deeper than the parser's recursion limit
         message = "JSON tidak dapat dibaca: terlalu bertingkat."
         raise json_error(400, "malformed_json", message) from None
-
-
-async def read_body_within(request: web.Request, limit: int) -> bytes:
-    """The whole body; 413 (as JSON) past `limit` bytes."""
-    body = await read_body(request, limit)
-    if body is None:
-        raise json_error(413, "too_large", f"Data melebihi batas {limit} byte.")
-    return body
-
-
-async def read_body(request: web.Request, limit: int) -> bytes | None:
-    """The whole body, or None as soon as it passes `limit` bytes.
-
-    One read returns only what has arrived so far, so the body is gathered to its end.
-    """
-    if (request.content_length or 0) > limit:
-        return None
-    body = bytearray()
-    async for chunk in request.content.iter_any():
-        body += chunk
-        if len(body) > limit:
-            return None
-    return bytes(body)
 
 
 @web.middleware

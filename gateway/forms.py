@@ -9,9 +9,9 @@ from urllib.parse import parse_qsl
 
 from aiohttp import BodyPartReader, web
 
+from channels.http import read_body
 from channels.webform.form import MAX_FIELD_BYTES
 from channels.webform.media import SNIFF_BYTES, sniff_media
-from gateway.errors import read_body
 from normalizer.models import Attachment
 from store.blobs import BlobStore, BlobTooLarge
 

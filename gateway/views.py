@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
 from pydantic import ValidationError
 
+from config.locale import long_date
 from config.profile import Profile
 from gateway.context import gateway_of
 from gateway.errors import field_problems
@@ -34,17 +34,6 @@ def field_errors(exc: ValidationError, profile: Profile) -> dict[str, str]:
             text = profile.message("field.invalid")
         errors.setdefault(problem.field, text)
     return errors
-
-
-_MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-           "September", "Oktober", "November", "Desember")  # fmt: skip
-_DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-
-
-def long_date(value: date) -> str:
-    """'Senin, 24 Agustus 2026': dates as people in Indonesia write them."""
-    months, days = _MONTHS, _DAYS
-    return f"{days[value.weekday()]}, {value.day} {months[value.month - 1]} {value.year}"
 
 
 def render(

@@ -14,9 +14,11 @@ class Channel(StrEnum):
     WALKIN = "walkin"
     PHONE = "phone"
     SMS = "sms"
-    TWITTER = "twitter"
     EMAIL = "email"
+    FAX = "fax"
+    X = "x"
     TELEGRAM = "telegram"
+    MESSENGER = "messenger"
 
 
 class Flag(StrEnum):
@@ -139,6 +141,22 @@ class Case(_Model):
     completion_due_at: AwareDatetime
     opened_at: AwareDatetime
     updated_at: AwareDatetime
+    version: int = 1
+    """Goes up by one with every action: an action names the version it was decided on."""
+    due_at: AwareDatetime | None = None
+    """The current deadline: verification while received or on hold, completion from
+    forwarding until answered, none after."""
+    assignee: str | None = None
+    """The Pejabat Penghubung the agency's admin passed the case to."""
+    held_at: AwareDatetime | None = None
+    verified_at: AwareDatetime | None = None
+    answered_at: AwareDatetime | None = None
+    closed_at: AwareDatetime | None = None
+    rating: str | None = None
+    dissatisfied: int = 0
+    """How often the citizen said the answer did not satisfy them."""
+    verification_late: bool = False
+    completion_late: bool = False
 
 
 class TimelineEntry(_Model):
@@ -147,3 +165,5 @@ class TimelineEntry(_Model):
     state: str | None = None
     actor: str | None = None
     note: str | None = None
+    role: str | None = None
+    from_state: str | None = None

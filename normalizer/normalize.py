@@ -16,10 +16,14 @@ from normalizer.models import (
     Reporter,
 )
 from normalizer.phone import normalize_phone
+from normalizer.redact import redact_payload
 from normalizer.text import clean_text
 
-# Channels where the citizen wrote from an address we can answer on directly.
-MESSAGING_CHANNELS = frozenset({Channel.SMS, Channel.TWITTER, Channel.EMAIL, Channel.TELEGRAM})
+# Channels where the citizen wrote from an address we can answer on directly. Not fax:
+# a fax reaches us through a fax-to-mail service, and an answer there never reaches them.
+MESSAGING_CHANNELS = frozenset(
+    {Channel.SMS, Channel.EMAIL, Channel.X, Channel.TELEGRAM, Channel.MESSENGER}
+)
 
 
 def normalize(inbound: Inbound, profile: Profile) -> ComplaintDraft:
@@ -33,6 +37,11 @@ def normalize(inbound: Inbound, profile: Profile) -> ComplaintDraft:
         raise ValueError("the complaint text is empty")
     reporter = _reporter(inbound)
     reply_to = _reply_to(inbound, reporter)
+    raw = inbound.raw
+    if inbound.anonymous:
+        # An anonymous reporter's contact is kept only as the address the answer goes to.
+        reporter = Reporter()
+        raw = redact_payload(raw) if raw is not None else None
     return ComplaintDraft(
         channel=inbound.channel,
         external_id=_message_id(inbound.external_id),
@@ -53,7 +62,7 @@ def normalize(inbound: Inbound, profile: Profile) -> ComplaintDraft:
         received_at=inbound.received_at.astimezone(UTC),
         logged_by=inbound.logged_by,
         flags=tuple(sorted(set(inbound.flags))),
-        raw=inbound.raw,
+        raw=raw,
     )
 
 

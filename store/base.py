@@ -13,8 +13,18 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from normalizer.models import Case, Channel, Complaint, ComplaintDraft, Flag, TimelineEntry
+from normalizer.models import (
+    Case,
+    Channel,
+    Classification,
+    Complaint,
+    ComplaintDraft,
+    Flag,
+    TimelineEntry,
+)
 from store.sms import SmsStore
+from store.staff import StaffStore
+from store.workflow import WorkflowStore
 
 
 class StoreError(Exception):
@@ -54,6 +64,7 @@ class OutboxEvent(BaseModel):
     kind: str
     complaint: EventComplaint
     created_at: AwareDatetime
+    data: dict[str, object] = {}
 
     @property
     def complaint_id(self) -> str:
@@ -77,8 +88,15 @@ class ComplaintQuery(BaseModel):
     state: str | None = None
     channel: Channel | None = None
     category: str | None = None
+    classification: Classification | None = None
     agency: str | None = None
+    """The agency the case is with now (or, before forwarding, the one suggested)."""
+    seen_by_agency: str | None = None
+    """Only cases that are or were with this agency: what its own staff may see."""
     overdue: bool | None = None
+    """Whether the current deadline has passed (verification, then completion)."""
+    due_soon_until: AwareDatetime | None = None
+    """Only open cases whose current deadline falls between now and this instant."""
     flag: Flag | None = None
     text: str | None = None
     received_from: AwareDatetime | None = None
@@ -106,9 +124,10 @@ class InvalidCursor(StoreError):
     """A pagination cursor that this store did not issue for this sort order."""
 
 
-class Store(SmsStore, abc.ABC):
-    """Persistence for complaints, their outbox events and workflow cases, and the SMS
-    channel's own tables (store/sms.py)."""
+class Store(SmsStore, StaffStore, WorkflowStore, abc.ABC):
+    """Persistence for complaints, their outbox events and workflow cases, the SMS
+    channel's own tables (store/sms.py), staff accounts (store/staff.py) and what the
+    workflow keeps (store/workflow.py)."""
 
     @abc.abstractmethod
     async def open(self) -> None:
@@ -161,8 +180,16 @@ class Store(SmsStore, abc.ABC):
         return result
 
     @abc.abstractmethod
+    async def finish_events(self, seqs: Sequence[int], now: datetime) -> None:
+        """Events done without a case to open (taken in, or of a kind nobody here handles)."""
+
+    @abc.abstractmethod
     async def wait_for_events(self, max_wait: float) -> None:
         """Return when new outbox events may have been committed, or after `max_wait` s."""
+
+    @abc.abstractmethod
+    async def wait_for_notices(self, max_wait: float) -> None:
+        """Return when messages to citizens may have been committed, or after `max_wait` s."""
 
     @abc.abstractmethod
     async def health(self) -> dict[str, object]: ...

@@ -34,7 +34,9 @@ COMPLAINT_COLUMNS = (
 CASE_COLUMNS = (
     "complaint_id", "tracking_id", "state", "suggested_agency", "agency",
     "verification_due", "completion_due", "verification_due_at", "completion_due_at",
-    "opened_at", "updated_at",
+    "opened_at", "updated_at", "version", "due_at", "assignee", "held_at", "verified_at",
+    "answered_at", "closed_at", "rating", "dissatisfied", "verification_late",
+    "completion_late",
 )  # fmt: skip
 
 
@@ -47,6 +49,14 @@ def ts(value: datetime) -> str:
 
 def parse_ts(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def ts_or_none(value: datetime | None) -> str | None:
+    return ts(value) if value is not None else None
+
+
+def parse_ts_or_none(text: str | None) -> datetime | None:
+    return parse_ts(text) if text is not None else None
 
 
 def complaint_row(
@@ -106,7 +116,10 @@ def case_row(case: Case) -> tuple[Any, ...]:
         case.complaint_id, case.tracking_id, case.state, case.suggested_agency, case.agency,
         case.verification_due.isoformat(), case.completion_due.isoformat(),
         ts(case.verification_due_at), ts(case.completion_due_at),
-        ts(case.opened_at), ts(case.updated_at),
+        ts(case.opened_at), ts(case.updated_at), case.version, ts_or_none(case.due_at),
+        case.assignee, ts_or_none(case.held_at), ts_or_none(case.verified_at),
+        ts_or_none(case.answered_at), ts_or_none(case.closed_at), case.rating,
+        case.dissatisfied, int(case.verification_late), int(case.completion_late),
     )  # fmt: skip
 
 
@@ -126,4 +139,15 @@ def case_from_row(row: Row, prefix: str = "") -> Case:
         completion_due_at=parse_ts(col("completion_due_at")),
         opened_at=parse_ts(col("opened_at")),
         updated_at=parse_ts(col("updated_at")),
+        version=col("version"),
+        due_at=parse_ts_or_none(col("due_at")),
+        assignee=col("assignee"),
+        held_at=parse_ts_or_none(col("held_at")),
+        verified_at=parse_ts_or_none(col("verified_at")),
+        answered_at=parse_ts_or_none(col("answered_at")),
+        closed_at=parse_ts_or_none(col("closed_at")),
+        rating=col("rating"),
+        dissatisfied=col("dissatisfied"),
+        verification_late=bool(col("verification_late")),
+        completion_late=bool(col("completion_late")),
     )

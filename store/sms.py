@@ -1,6 +1,6 @@
 """What the SMS channel keeps: parts of long messages, every message taken in, replies to send.
 
-The SMS service (gateway/sms/) depends on `SmsStore` only; the SQLite backend
+The SMS channel (channels/sms/) depends on `SmsStore` only; the SQLite backend
 implements it in store/sqlite_sms.py.
 """
 
@@ -14,7 +14,8 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from normalizer.models import Channel, Complaint, ComplaintDraft, Flag, RawPayload
+from normalizer.casework import CitizenReply
+from normalizer.models import Complaint, ComplaintDraft, Flag, RawPayload
 
 
 class _Model(BaseModel):
@@ -97,17 +98,6 @@ class RateLimit:
 
 
 @dataclass(frozen=True)
-class Followup:
-    """The citizen's further words on a complaint of theirs."""
-
-    complaint_id: str
-    channel: Channel
-    external_id: str
-    text: str
-    received_at: datetime
-
-
-@dataclass(frozen=True)
 class SmsTake:
     """One whole SMS to take in, and what it files: everything `take_sms` commits at once.
 
@@ -122,7 +112,8 @@ class SmsTake:
     rate_limit: RateLimit | None = None
     draft: ComplaintDraft | None = None
     duplicate_window: timedelta = timedelta(0)
-    followup: Followup | None = None
+    reply: CitizenReply | None = None
+    """The citizen's words on their case or rating of its answer, for the workflow."""
     queue: Callable[[SmsRecord], OutboundSms] | None = None
 
 
@@ -178,7 +169,8 @@ class SmsStore(abc.ABC):
     @abc.abstractmethod
     async def take_sms(self, take: SmsTake) -> SmsRecord:
         """In one transaction: file the draft (idempotent on its external id, and within
-        the duplicate window as `intake` does), add the follow-up, keep the record with
+        the duplicate window as `intake` does), keep the citizen's reply and queue it for
+        the workflow, keep the record with
         its answer, and queue the reply if `take.queue` says how. A record with the same
         (gateway, message id) means it was taken before: nothing is written and that
         record is returned. Past the rate limit (counted in the same transaction, so
@@ -218,6 +210,11 @@ class SmsStore(abc.ABC):
     @abc.abstractmethod
     async def outbound_sms(self, complaint_id: str | None = None) -> list[OutboundSms]:
         """Queued and sent SMS, oldest first; only those of one complaint if given."""
+
+    @abc.abstractmethod
+    async def outbound_summary(self, since: datetime) -> dict[str, object]:
+        """For the health check: SMS waiting to be sent, those failed since `since`, and
+        the provider's last refusal (a rotated credential shows here first)."""
 
     @abc.abstractmethod
     async def wait_for_outbound(self, max_wait: float) -> None:

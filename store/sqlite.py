@@ -42,6 +42,8 @@ from store.rows import (
     ts,
 )
 from store.sqlite_sms import SqliteSmsStore
+from store.sqlite_staff import SqliteStaffStore
+from store.sqlite_workflow import SqliteWorkflowStore
 from store.sqlite_writer import CommitWakeup, GroupCommitWriter
 
 MIGRATIONS = Path(__file__).parent / "migrations" / "sqlite"
@@ -62,23 +64,30 @@ _INSERT_CASE_OPENED = (
     "INSERT INTO case_events (complaint_id, at, kind, state, actor) "
     "VALUES (?, ?, 'case.opened', ?, 'dispatcher')"
 )
+_INSERT_STINT = "INSERT INTO case_agencies (complaint_id, agency, since) VALUES (?, ?, ?)"
 _FINISH_EVENT = "UPDATE outbox SET done_at = ? WHERE seq = ?"
 _CASE_SELECT = ", ".join(f"k.{c} AS k_{c}" for c in CASE_COLUMNS)
 
 # Everything that happened to one complaint, in order: its receipt, the workflow's events,
-# the citizen's follow-ups, and every SMS said to the citizen about it (answered in the
-# gateway's webhook reply, or sent through a sender with how that went).
+# the citizen's follow-ups and ratings, every message to the citizen with how it went, and
+# every SMS said to them (answered in the gateway's webhook reply, or sent through a sender).
+# A status-page code is never shown: it is the citizen's key.
 _TIMELINE_PARTS = (
     "SELECT received_at AS at, 'complaint.received' AS kind, NULL AS state, "
-    "COALESCE(logged_by, channel) AS actor, NULL AS note, 0 AS src, 0 AS seq "
-    "FROM complaints WHERE id = ?",
-    "SELECT at, kind, state, actor, note, 1, id FROM case_events WHERE complaint_id = ?",
-    "SELECT received_at, 'complaint.followup', NULL, channel, text, 2, id "
+    "COALESCE(logged_by, channel) AS actor, NULL AS note, NULL AS role, NULL AS from_state, "
+    "0 AS src, 0 AS seq FROM complaints WHERE id = ?",
+    "SELECT at, kind, state, actor, note, role, from_state, 1, id "
+    "FROM case_events WHERE complaint_id = ?",
+    "SELECT received_at, 'complaint.' || kind, rating, channel, text, NULL, NULL, 2, id "
     "FROM complaint_followups WHERE complaint_id = ?",
-    "SELECT received_at, 'sms.reply', 'answered', gateway, reply, 3, rowid "
+    "SELECT created_at, 'message.' || purpose, state, channel, "
+    "CASE WHEN purpose = 'code' THEN NULL ELSE text END, NULL, NULL, 3, rowid "
+    "FROM citizen_messages WHERE complaint_id = ?",
+    "SELECT received_at, 'sms.reply', 'answered', gateway, reply, NULL, NULL, 4, rowid "
     "FROM sms_messages WHERE complaint_id = ? AND reply_via = 'http'",
     "SELECT updated_at, 'sms.' || purpose, state, gateway, "
-    "text || COALESCE(' [' || last_error || ']', ''), 4, rowid "
+    "CASE WHEN purpose = 'code' THEN NULL ELSE text END "
+    "|| COALESCE(' [' || last_error || ']', ''), NULL, NULL, 5, rowid "
     "FROM sms_outbound WHERE complaint_id = ?",
 )
 _TIMELINE = " UNION ALL ".join(_TIMELINE_PARTS) + " ORDER BY at, src, seq"
@@ -99,7 +108,7 @@ def sqlite_path(database_url: str) -> Path:
     return Path(database_url.removeprefix(prefix))
 
 
-class SqliteStore(SqliteSmsStore, Store):
+class SqliteStore(SqliteSmsStore, SqliteStaffStore, SqliteWorkflowStore, Store):
     def __init__(
         self,
         path: Path,
@@ -118,6 +127,7 @@ class SqliteStore(SqliteSmsStore, Store):
         self._reader: aiosqlite.Connection | None = None
         self._writer: GroupCommitWriter | None = None
         self._outbound = CommitWakeup()  # newly queued SMS, for the outbound worker
+        self._notices = CommitWakeup()  # new messages to citizens, for the notifier
 
     # -- life cycle ---------------------------------------------------------------
 
@@ -353,7 +363,7 @@ class SqliteStore(SqliteSmsStore, Store):
 
         def claim(conn: sqlite3.Connection, _: Sequence[None]) -> list[Any]:
             rows = conn.execute(
-                "SELECT o.seq, o.kind, o.created_at, o.complaint_id, c.tracking_id, "
+                "SELECT o.seq, o.kind, o.created_at, o.data, o.complaint_id, c.tracking_id, "
                 "c.received_at, c.category "
                 "FROM outbox o JOIN complaints c ON c.id = o.complaint_id "
                 "WHERE o.done_at IS NULL AND (o.claimed_until IS NULL OR o.claimed_until < ?) "
@@ -415,6 +425,9 @@ class SqliteStore(SqliteSmsStore, Store):
             opened.add(case.complaint_id)  # the same complaint twice in a round: once
         new = [case for (_, case), fresh in zip(pairs, created, strict=True) if fresh]
         conn.executemany(_INSERT_CASE, [case_row(case) for case in new])
+        stints = [(c.complaint_id, c.agency, ts(c.opened_at)) for c in new if c.agency]
+        if stints:
+            conn.executemany(_INSERT_STINT, stints)
         conn.executemany(
             _INSERT_CASE_OPENED, [(c.complaint_id, ts(c.opened_at), c.state) for c in new]
         )
@@ -422,12 +435,24 @@ class SqliteStore(SqliteSmsStore, Store):
         conn.executemany(_FINISH_EVENT, [(done, event.seq) for event, _ in pairs])
         return created
 
+    async def finish_events(self, seqs: Sequence[int], now: datetime) -> None:
+        def finish(conn: sqlite3.Connection, items: Sequence[list[int]]) -> list[Any]:
+            done = ts(now)
+            conn.executemany(_FINISH_EVENT, [(done, seq) for item in items for seq in item])
+            return [None] * len(items)
+
+        await self._write.submit(finish, list(seqs))
+
     def _committed(self) -> None:
         self._events.committed()
         self._outbound.committed()
+        self._notices.committed()
 
     async def wait_for_events(self, max_wait: float) -> None:
         await self._events.wait(max_wait)
+
+    async def wait_for_notices(self, max_wait: float) -> None:
+        await self._notices.wait(max_wait)
 
     async def health(self) -> dict[str, object]:
         row = await self._row("PRAGMA journal_mode")
@@ -515,6 +540,7 @@ def _event(row: sqlite3.Row) -> OutboxEvent:
         kind=row["kind"],
         complaint=complaint,
         created_at=parse_ts(row["created_at"]),
+        data=json.loads(row["data"]) if row["data"] else {},
     )
 
 
@@ -523,10 +549,9 @@ def _without(row: aiosqlite.Row, *names: str) -> dict[str, Any]:
 
 
 # Sort orders and their keyset: (ORDER BY clause, the columns the cursor compares).
-# Open cases sort by completion deadline; closed ones and those not yet dispatched last.
-_URGENT_KEY = (
-    f"COALESCE(CASE WHEN k.closed_at IS NULL THEN k.completion_due_at END, '{_FAR_FUTURE}')"
-)
+# Cases sort by their current deadline; those without one (answered, closed, not yet
+# dispatched) last.
+_URGENT_KEY = f"COALESCE(k.due_at, '{_FAR_FUTURE}')"
 _ORDERS: dict[QueueSort, tuple[str, tuple[str, ...]]] = {
     QueueSort.NEWEST: ("c.received_at DESC, c.id DESC", ("c.received_at", "c.id")),
     QueueSort.URGENT: (
@@ -550,15 +575,23 @@ def _filters(query: ComplaintQuery, now: datetime) -> tuple[list[str], list[Any]
         add("c.channel = ?", query.channel.value)
     if query.category:
         add("c.category = ?", query.category)
+    if query.classification:
+        add("c.classification = ?", query.classification.value)
     if query.agency:
         add("COALESCE(k.agency, k.suggested_agency) = ?", query.agency)
-    if query.overdue is True:
-        add("k.closed_at IS NULL AND k.completion_due_at <= ?", ts(now))
-    elif query.overdue is False:
+    if query.seen_by_agency:
         add(
-            "(k.complaint_id IS NULL OR k.closed_at IS NOT NULL OR k.completion_due_at > ?)",
-            ts(now),
+            "EXISTS (SELECT 1 FROM case_agencies a WHERE a.agency = ? AND a.complaint_id = c.id)",
+            query.seen_by_agency,
         )
+    # One definition of overdue everywhere: the current deadline (k.due_at, none once
+    # answered or closed) has passed.
+    if query.overdue is True:
+        add("k.due_at <= ?", ts(now))
+    elif query.overdue is False:
+        add("(k.due_at IS NULL OR k.due_at > ?)", ts(now))
+    if query.due_soon_until:
+        add("k.due_at > ? AND k.due_at <= ?", ts(now), ts(query.due_soon_until))
     if query.flag:
         # flags is a space-separated list of words without '%' or '_' (Flag values).
         add("(' ' || c.flags || ' ') LIKE ?", f"% {query.flag.value} %")

@@ -12,7 +12,6 @@ from typing import Any
 from normalizer.models import Complaint, ComplaintDraft, Flag, RawPayload
 from store.rows import Row, parse_ts, ts
 from store.sms import (
-    Followup,
     OutboundSms,
     OutboundState,
     PartAdded,
@@ -24,6 +23,7 @@ from store.sms import (
     SmsTake,
     StoredPart,
 )
+from store.sqlite_workflow import insert_citizen_reply
 from store.sqlite_writer import CommitWakeup, GroupCommitWriter
 
 _OUTBOUND_COLUMNS = (
@@ -35,10 +35,6 @@ _SMS_RECORD = "SELECT * FROM sms_messages WHERE gateway = ? AND message_id = ?"
 _GROUP = "SELECT * FROM sms_part_groups WHERE id = ?"
 _GROUP_PARTS = "SELECT * FROM sms_parts WHERE group_id = ? ORDER BY seq"
 _INSERT_SMS = "INSERT INTO sms_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-_INSERT_FOLLOWUP = (
-    "INSERT INTO complaint_followups (complaint_id, channel, external_id, text, received_at) "
-    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (channel, external_id) DO NOTHING"
-)
 _INSERT_OUTBOUND = (
     f"INSERT INTO sms_outbound ({', '.join(_OUTBOUND_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(_OUTBOUND_COLUMNS))}) ON CONFLICT (id) DO NOTHING"
@@ -59,6 +55,7 @@ class SqliteSmsStore(SmsStore):
     def _write(self) -> GroupCommitWriter: ...
 
     _outbound: CommitWakeup
+    _events: CommitWakeup
 
     @abc.abstractmethod
     def _intake_batch(
@@ -147,9 +144,9 @@ class SqliteSmsStore(SmsStore):
             if record.reply_via is ReplyVia.SENDER and take.queue is not None:
                 queued.append(take.queue(record))
         conn.executemany(_INSERT_SMS, [_sms_row(r) for r in records.values()])
-        followups = [t.followup for t, _ in fresh.values() if t.followup is not None]
-        if followups:
-            conn.executemany(_INSERT_FOLLOWUP, [_followup_row(f) for f in followups])
+        for reply in (t.reply for t, _ in fresh.values() if t.reply is not None):
+            if insert_citizen_reply(conn, reply):
+                self._events.wrote()
         if queued:
             conn.executemany(_INSERT_OUTBOUND, [_outbound_row(m) for m in queued])
             self._outbound.wrote()
@@ -266,6 +263,21 @@ class SqliteSmsStore(SmsStore):
         )
         return [_outbound(row) for row in rows]
 
+    async def outbound_summary(self, since: datetime) -> dict[str, object]:
+        row = await self._row(
+            "SELECT (SELECT count(*) FROM sms_outbound WHERE state = 'pending') AS pending, "
+            "(SELECT count(*) FROM sms_outbound WHERE state = 'failed' AND updated_at >= ?) "
+            "AS failed, (SELECT last_error FROM sms_outbound WHERE state = 'failed' "
+            "AND updated_at >= ? ORDER BY updated_at DESC LIMIT 1) AS last_error",
+            (ts(since), ts(since)),
+        )
+        assert row is not None
+        return {
+            "pending": row["pending"],
+            "failed_24h": row["failed"],
+            "last_error": row["last_error"],
+        }
+
     async def wait_for_outbound(self, max_wait: float) -> None:
         await self._outbound.wait(max_wait)
 
@@ -335,13 +347,6 @@ def _sms_row(record: SmsRecord) -> tuple[Any, ...]:
         record.gateway, record.message_id, record.sender, ts(record.received_at),
         record.intent, record.complaint_id, " ".join(record.flags), record.reply,
         record.reply_via.value if record.reply_via else None,
-    )  # fmt: skip
-
-
-def _followup_row(followup: Followup) -> tuple[Any, ...]:
-    return (
-        followup.complaint_id, followup.channel.value, followup.external_id, followup.text,
-        ts(followup.received_at),
     )  # fmt: skip
 
 

@@ -202,6 +202,24 @@ class CommitWakeup:
         self._event.clear()
 
 
+def run_each(
+    conn: sqlite3.Connection, jobs: Sequence[Callable[[sqlite3.Connection], Any]]
+) -> list[Any]:
+    """A handler for writes of their own kind, each a function of the connection: runs each
+    under its own savepoint: one that fails is undone and its exception
+    handed back to its caller, and the batch's other jobs still commit."""
+    results: list[Any] = []
+    for job in jobs:
+        conn.execute("SAVEPOINT job")
+        try:
+            results.append(job(conn))
+        except Exception as exc:  # returned, not raised: only this job's caller sees it
+            conn.execute("ROLLBACK TO job")
+            results.append(exc)
+        conn.execute("RELEASE job")
+    return results
+
+
 def _runs(batch: list[_Job]) -> list[tuple[BatchHandler, list[_Job]]]:
     """Consecutive jobs of one handler, so each handler sees its items together."""
     runs: list[tuple[BatchHandler, list[_Job]]] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import socket
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
@@ -23,6 +24,7 @@ from config.profile import Profile, load_profile
 from config.settings import Settings
 from gateway.app import create_app
 from gateway.context import GATEWAY, Gateway
+from gateway.dispatcher import Dispatcher
 from store.sqlite import SqliteStore
 
 T = TypeVar("T")
@@ -73,6 +75,13 @@ def write_locked(path: Path) -> Iterator[None]:
         conn.execute("ROLLBACK")
     finally:
         conn.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
@@ -158,14 +167,23 @@ class Running:
         await self.http.close()
         await self.server.close()
 
+    def dispatcher(self, clock: Clock | None = None) -> Dispatcher:
+        """A dispatcher of this gateway's store, for a test to drive by hand."""
+        gw = self.gateway
+        return Dispatcher(gw.store, gw.profile, gw.workflow, clock or self.clock, 0.2)
+
 
 async def start_gateway(
     tmp_path: Path, profile: str = "ketapang", clock: Clock | None = None, **settings: Any
 ) -> Running:
     clock = clock or Clock(FRIDAY_BEFORE_HOLIDAY)
     loaded = load_profile(profile)
-    app: web.Application = create_app(make_settings(tmp_path, **settings), loaded, clock=clock)
-    server = TestServer(app, host="127.0.0.1")
+    # The gateway's links name its own address (LAPOR_HOST and LAPOR_PORT), so it listens
+    # on the port its settings give.
+    port = settings.pop("port", None) or free_port()
+    config = make_settings(tmp_path, host="127.0.0.1", port=port, **settings)
+    app: web.Application = create_app(config, loaded, clock=clock)
+    server = TestServer(app, host="127.0.0.1", port=port)
     await server.start_server()
     # unsafe=True: accept cookies from 127.0.0.1, as a browser does.
     http = ClientSession(base_url=server.make_url(""), cookie_jar=CookieJar(unsafe=True))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -14,7 +13,7 @@ from pathlib import Path
 
 from aiohttp import ClientConnectionError, ClientSession, ClientTimeout
 
-from tests.conftest import eventually
+from tests.conftest import eventually, free_port
 
 _SCRIPT = Path(sys.executable).parent / "lapor-gateway"
 CLI = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "gateway.cli"]
@@ -27,13 +26,6 @@ def clean_environ(**settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("LAPOR_")}
     env.update(settings)
     return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)

@@ -45,4 +45,5 @@ def new_case(complaint: CaseSubject, profile: Profile, now: datetime) -> Case:
         completion_due_at=completion.due_at,
         opened_at=now,
         updated_at=now,
+        due_at=verification.due_at,
     )

@@ -15,6 +15,11 @@ class ComplaintCreated(BaseModel):
     tracking_id: str = Field(description="Nomor pelacakan, 9 karakter.", examples=["K7M2XQ9PD"])
     status_url: str
     received_at: AwareDatetime
+    citizen_code: str | None = Field(
+        default=None,
+        description="Desk only: the 6-digit code to print on the receipt, with which the "
+        "citizen answers a question or rates the answer on the status page.",
+    )
 
 
 class FieldProblem(BaseModel):

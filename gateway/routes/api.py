@@ -11,11 +11,13 @@ from pydantic import ValidationError
 from channels.app.models import AppComplaintRequest, ComplaintCreated
 from channels.complaint_fields import ComplaintFields
 from channels.desk.models import DeskComplaintRequest
-from gateway.auth import Role
+from channels.http import json_error
+from gateway.auth import require_staff
 from gateway.context import Gateway, gateway_of
-from gateway.errors import json_error, read_json, validation_error
+from gateway.errors import read_json, validation_error
 from normalizer.models import Channel, RawPayload
 from store.base import IdempotencyConflict, IntakeResult
+from workflow.roles import Role
 
 M = TypeVar("M", bound=ComplaintFields)
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -35,11 +37,12 @@ async def create_complaint(request: web.Request) -> web.Response:
 @routes.post("/api/v1/desk/complaints")
 async def create_desk_complaint(request: web.Request) -> web.Response:
     gw = gateway_of(request)
-    staff_id = gw.staff.require(request, Role.DESK)
+    officer = await require_staff(request, {Role.PETUGAS_LOKET})
     key = _idempotency_key(request)
     body = await read_json(request, gw.settings.max_json_bytes)
     fields = _validate(gw, DeskComplaintRequest, body)
-    return await _intake(request, gw, fields, Channel(fields.channel), key, logged_by=staff_id)
+    channel = Channel(fields.channel)
+    return await _intake(request, gw, fields, channel, key, logged_by=officer.username)
 
 
 def _validate(gw: Gateway, model: type[M], body: object) -> M:
@@ -83,16 +86,19 @@ async def _intake(
             "idempotency_key_reused",
             "Idempotency-Key ini sudah dipakai untuk laporan dengan isi berbeda.",
         ) from None
-    return created_response(request, gw, result)
+    # The desk prints the citizen's status-page code on its receipt.
+    code = await gw.codes.for_desk(result.complaint) if logged_by is not None else None
+    return created_response(gw, result, code)
 
 
-def created_response(request: web.Request, gw: Gateway, result: IntakeResult) -> web.Response:
+def created_response(gw: Gateway, result: IntakeResult, code: str | None = None) -> web.Response:
     complaint = result.complaint
     path = f"/status/{complaint.tracking_id}"
     body = ComplaintCreated(
         tracking_id=complaint.tracking_id,
-        status_url=gw.public_url(request, path),
+        status_url=gw.public_url(path),
         received_at=complaint.received_at,
+        citizen_code=code,
     )
     headers = {"Location": path}
     if not result.created:

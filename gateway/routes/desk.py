@@ -1,37 +1,52 @@
-"""`/desk`: the front-desk page where staff log walk-in and phone complaints."""
+"""`/desk`: the front-desk page where staff log walk-in and phone complaints, and print
+the answer letters (or call the citizens) of the complaints they took.
+
+Staff sign in with a `petugas_loket` account (a server-side session, which signing out,
+a new password or a disabled account ends at once), or with a token of
+`LAPOR_DESK_TOKENS` (a signed cookie, valid while the token is configured).
+"""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from channels.desk.models import DeskComplaintRequest
-from gateway.auth import Role
+from gateway.accounts import SESSION, BadLogin, LockedOut
 from gateway.complaint_form import FormPage, receipt_page, submit_complaint_form
 from gateway.context import gateway_of
 from gateway.forms import FormRejected, read_form
 from gateway.views import render
 from normalizer.models import Channel
+from workflow.roles import Actor, Role
 
 SESSION_COOKIE = "lapor_desk"
 SESSION_MAX_AGE = 12 * 3600  # one working day at the counter
+_ACCOUNT = "a."  # a session cookie of an account carries its session token after this
 
 routes = web.RouteTableDef()
 
 
-def _staff(request: web.Request) -> str | None:
+async def desk_officer(request: web.Request) -> Actor | None:
+    """The front-desk officer signed in on this browser, if any."""
     gw = gateway_of(request)
     cookie = request.cookies.get(SESSION_COOKIE, "")
-    staff_id = gw.signer.check_session(cookie, Role.DESK.value, SESSION_MAX_AGE) if cookie else None
+    if cookie.startswith(_ACCOUNT):
+        actor = await gw.accounts.actor(cookie.removeprefix(_ACCOUNT), SESSION)
+        return actor if actor is not None and actor.role is Role.PETUGAS_LOKET else None
+    staff_id = gw.signer.check_session(cookie, "desk", SESSION_MAX_AGE) if cookie else None
+    if staff_id is None:
+        return None
+    actor = Actor(username=staff_id, role=Role.PETUGAS_LOKET, may_act=False)
     # A token removed from the settings ends its holder's sessions at the next restart.
-    return staff_id if staff_id is not None and gw.staff.has(Role.DESK, staff_id) else None
+    return actor if gw.accounts.env_still_has(actor) else None
 
 
 @routes.get("/desk")
 async def desk_page(request: web.Request) -> web.Response:
-    staff_id = _staff(request)
-    if staff_id is None:
+    officer = await desk_officer(request)
+    if officer is None:
         return _login_page(request, status=401)
-    return _page(staff_id).show(request)
+    return (await _page(request, officer)).show(request)
 
 
 @routes.post("/desk/login")
@@ -41,13 +56,30 @@ async def login(request: web.Request) -> web.Response:
         form = await read_form(request, gw.form_limits)
     except FormRejected:
         return _login_page(request, status=400)
-    who = gw.staff.identify(form.fields.get("token", "").strip())
-    if who is None or who[0] is not Role.DESK:
-        return _login_page(request, error=gw.profile.message("error.login"), status=403)
+    fields = form.fields
+    username, password = fields.get("username", "").strip(), fields.get("password", "")
+    if username:
+        try:
+            issued = await gw.accounts.sign_in(username, password, request.remote, SESSION)
+        except LockedOut as exc:
+            response = _login_page(request, error=gw.profile.message("error.locked"), status=429)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+        except BadLogin:
+            return _login_page(request, error=gw.profile.message("error.login"), status=403)
+        if issued.account.role != Role.PETUGAS_LOKET:
+            await gw.accounts.sign_out(issued.token)
+            return _login_page(request, error=gw.profile.message("error.login"), status=403)
+        cookie = _ACCOUNT + issued.token
+    else:
+        actor = gw.accounts.env_actor(fields.get("token", "").strip())
+        if actor is None or actor.role is not Role.PETUGAS_LOKET:
+            return _login_page(request, error=gw.profile.message("error.login"), status=403)
+        cookie = gw.signer.session(actor.username, "desk")
     response = web.HTTPSeeOther("/desk")
     response.set_cookie(
         SESSION_COOKIE,
-        gw.signer.session(who[1], Role.DESK.value),
+        cookie,
         httponly=True,
         samesite="Strict",
         secure=gw.secure_cookies(),
@@ -59,6 +91,9 @@ async def login(request: web.Request) -> web.Response:
 
 @routes.post("/desk/logout")
 async def logout(request: web.Request) -> web.Response:
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    if cookie.startswith(_ACCOUNT):
+        await gateway_of(request).accounts.sign_out(cookie.removeprefix(_ACCOUNT))
     response = web.HTTPSeeOther("/desk")
     response.del_cookie(SESSION_COOKIE, path="/")
     raise response
@@ -66,25 +101,62 @@ async def logout(request: web.Request) -> web.Response:
 
 @routes.post("/desk")
 async def desk_submit(request: web.Request) -> web.Response:
-    staff_id = _staff(request)
-    if staff_id is None:
+    officer = await desk_officer(request)
+    if officer is None:
         return _login_page(request, status=401)
-    page = _page(staff_id)
+    page = await _page(request, officer)
     outcome = await submit_complaint_form(
         request,
         page,
         DeskComplaintRequest,
         channel_of=lambda fields: Channel(fields.channel),
-        logged_by=staff_id,
+        logged_by=officer.username,
     )
     if isinstance(outcome, web.Response):
         return outcome
     gw = gateway_of(request)
-    return receipt_page(request, gw, outcome, template="desk_receipt.html", staff_id=staff_id)
+    code = await gw.codes.for_desk(outcome.complaint)
+    return receipt_page(
+        request,
+        gw,
+        outcome,
+        template="desk_receipt.html",
+        staff_id=officer.username,
+        citizen_code=code,
+    )
 
 
-def _page(staff_id: str) -> FormPage:
-    return FormPage(template="desk.html", same_site="Strict", context={"staff_id": staff_id})
+@routes.get("/desk/letters/{message_id}")
+async def letter(request: web.Request) -> web.Response:
+    """An answer letter to print, or to read out over the phone."""
+    officer = await desk_officer(request)
+    if officer is None:
+        return _login_page(request, status=401)
+    gw = gateway_of(request)
+    items = await gw.store.desk_items(open_only=False, limit=1000)
+    wanted = request.match_info["message_id"]
+    found = next((i for i in items if i.message_id == wanted and i.kind == "letter"), None)
+    if found is None:
+        raise web.HTTPNotFound(text="Surat tidak ditemukan.")
+    return render(request, "desk_letter.html", {"item": found, "officer": officer})
+
+
+@routes.post("/desk/items/{message_id}/{kind}")
+async def item_done(request: web.Request) -> web.Response:
+    """A letter printed, or a citizen called: it leaves the desk's list."""
+    officer = await desk_officer(request)
+    if officer is None:
+        return _login_page(request, status=401)
+    gw = gateway_of(request)
+    message_id, kind = request.match_info["message_id"], request.match_info["kind"]
+    await gw.store.finish_desk_item(message_id, kind, officer.username, gw.clock())
+    raise web.HTTPSeeOther("/desk")
+
+
+async def _page(request: web.Request, officer: Actor) -> FormPage:
+    waiting = await gateway_of(request).store.desk_items(open_only=True)
+    context = {"staff_id": officer.username, "waiting": waiting}
+    return FormPage(template="desk.html", same_site="Strict", context=context)
 
 
 def _login_page(request: web.Request, error: str | None = None, status: int = 200) -> web.Response:

@@ -1,28 +1,53 @@
-"""Public pages: health and the citizen's status page (HTML or JSON)."""
+"""Public pages: health, and the citizen's status page (HTML or JSON) where, with a code,
+they answer the Admin Penghubung's question or rate the answer."""
 
 from __future__ import annotations
 
 import contextlib
+import json
+import uuid
 from datetime import date
-from urllib.parse import quote
+from typing import Literal
+from urllib.parse import parse_qsl, quote
 
 from aiohttp import web
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
+from channels.app.models import FieldProblem
+from channels.http import json_error, read_body_within
+from gateway.complaint_form import CSRF_COOKIE, CSRF_MAX_AGE
 from gateway.context import Gateway, gateway_of
-from gateway.errors import json_error
+from gateway.errors import validation_error
 from gateway.views import render
-from normalizer.models import Case, Complaint
+from normalizer.casework import CitizenReply
+from normalizer.models import Channel, Complaint, TimelineEntry
 from normalizer.tracking import InvalidTrackingId, parse_tracking_id
+from store.workflow import CaseRecord
+from workflow.citizen import PUAS, TIDAK_PUAS
+from workflow.codes import CodeCheck, CodeRequest
+from workflow.states import CaseState
 
 VERSION = "0.1.0"
+MAX_FORM_BYTES = 16 * 1024
 
 routes = web.RouteTableDef()
 
 
+class PublicStep(BaseModel):
+    at: AwareDatetime
+    label: str
+
+
+class PublicAnswer(BaseModel):
+    agency: str
+    number: str
+    text: str
+    published_at: AwareDatetime
+
+
 class PublicStatus(BaseModel):
-    """What anyone holding the tracking ID may see: never who reported, never a
-    confidential complaint's text."""
+    """What anyone holding the tracking ID may see: never who reported or handled it,
+    never a confidential complaint's text or answer."""
 
     tracking_id: str
     state: str | None
@@ -36,6 +61,21 @@ class PublicStatus(BaseModel):
     confidential: bool
     text: str | None
     location: str | None
+    timeline: list[PublicStep] = []
+    question: str | None = Field(default=None, description="what the citizen is asked, on hold")
+    answer: PublicAnswer | None = None
+    may_reply: bool = Field(default=False, description="a question waits for the citizen")
+    may_rate: bool = Field(default=False, description="the answer waits for a rating")
+
+
+class CitizenForm(BaseModel):
+    """The status page's forms; `kode` is the 6-digit code."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    kode: str = Field(pattern=r"^\s*\d{6}\s*$")
+    text: str = Field(default="", max_length=4000)
+    rating: Literal["puas", "tidak_puas"] | None = None
 
 
 @routes.get("/healthz")
@@ -46,7 +86,21 @@ async def healthz(request: web.Request) -> web.Response:
         status, code = "ok", 200
     except Exception as exc:  # a health check reports, it does not crash
         database, status, code = {"error": type(exc).__name__}, "degraded", 503
-    body = {"status": status, "version": VERSION, "profile": gw.profile.key, "database": database}
+    channels: dict[str, object] = {}
+    for channel in gw.channels:
+        # One channel's trouble shows here and leaves the gateway up: only the store
+        # makes a load balancer take it out.
+        try:
+            channels[channel.name] = await channel.health()
+        except Exception as exc:
+            channels[channel.name] = {"status": "error", "error": type(exc).__name__}
+    body = {
+        "status": status,
+        "version": VERSION,
+        "profile": gw.profile.key,
+        "database": database,
+        "channels": channels,
+    }
     return web.json_response(body, status=code)
 
 
@@ -70,6 +124,78 @@ async def status_lookup(request: web.Request) -> web.Response:
 @routes.get("/status/{tracking_id}")
 async def status(request: web.Request) -> web.Response:
     gw = gateway_of(request)
+    found = await _complaint(request)
+    if isinstance(found, web.Response):
+        return found
+    view = await public_status(gw, found)
+    if _prefers_json(request):
+        return web.Response(text=view.model_dump_json(), content_type="application/json")
+    return _page(request, view, request.query.get("pesan"))
+
+
+@routes.post("/status/{tracking_id}/code")
+async def request_code(request: web.Request) -> web.Response:
+    gw = gateway_of(request)
+    found = await _complaint(request)
+    if isinstance(found, web.Response):
+        return found
+    await _form(request, found, need_code=False)
+    outcome = await gw.codes.send(found)
+    key = {
+        CodeRequest.SENT: "status.code_sent",
+        CodeRequest.WAIT: "status.code_wait",
+        CodeRequest.UNREACHABLE: "status.code_unreachable",
+    }[outcome]
+    status_code = {CodeRequest.SENT: 202, CodeRequest.WAIT: 429, CodeRequest.UNREACHABLE: 409}
+    return await _answered(request, gw, found, key, status_code[outcome])
+
+
+@routes.post("/status/{tracking_id}/reply")
+async def reply(request: web.Request) -> web.Response:
+    return await _citizen_step(request, "followup")
+
+
+@routes.post("/status/{tracking_id}/rating")
+async def rating(request: web.Request) -> web.Response:
+    return await _citizen_step(request, "rating")
+
+
+async def _citizen_step(request: web.Request, kind: str) -> web.Response:
+    """An answer to the question on hold, or a rating of the answer, with a valid code."""
+    gw = gateway_of(request)
+    found = await _complaint(request)
+    if isinstance(found, web.Response):
+        return found
+    form = await _form(request, found, need_code=True)
+    case = await gw.store.get_case(found.id)
+    waiting = CaseState.DITUNDA if kind == "followup" else CaseState.DIJAWAB
+    if case is None or case.state != waiting:
+        return await _answered(request, gw, found, "status.not_now", 409)
+    if kind == "followup" and not form.text:
+        raise json_error(422, "validation_error", "Isi jawaban Anda.", _field("text", "required"))
+    if kind == "rating" and form.rating is None:
+        raise json_error(422, "validation_error", "Pilih penilaian.", _field("rating", "required"))
+    checked = await gw.codes.check(found, form.kode)
+    if checked is not CodeCheck.OK:
+        key = "status.code_locked" if checked is CodeCheck.LOCKED else "status.code_wrong"
+        return await _answered(request, gw, found, key, 403)
+    await gw.store.add_citizen_reply(
+        CitizenReply(
+            complaint_id=found.id,
+            channel=Channel.WEB,
+            external_id=f"status:{uuid.uuid4().hex}",
+            text=form.text,
+            received_at=gw.clock(),
+            kind=kind,
+            rating=(PUAS if form.rating == "puas" else TIDAK_PUAS) if kind == "rating" else None,
+        )
+    )
+    key = "status.reply_sent" if kind == "followup" else "status.rating_sent"
+    return await _answered(request, gw, found, key, 202)
+
+
+async def _complaint(request: web.Request) -> Complaint | web.Response:
+    gw = gateway_of(request)
     wants_json = _prefers_json(request)
     given = request.match_info["tracking_id"]
     try:
@@ -79,28 +205,129 @@ async def status(request: web.Request) -> web.Response:
     complaint = await gw.store.get_complaint(tracking_id)
     if complaint is None:
         return _not_found(request, wants_json, "status.not_found", tracking_id)
-    view = public_status(gw, complaint, await gw.store.get_case(complaint.id))
-    if wants_json:
-        return web.Response(text=view.model_dump_json(), content_type="application/json")
-    return render(request, "status.html", {"status": view, "problem": None})
+    return complaint
 
 
-def public_status(gw: Gateway, complaint: Complaint, case: Case | None) -> PublicStatus:
+async def _form(request: web.Request, complaint: Complaint, *, need_code: bool) -> CitizenForm:
+    """The form's fields (JSON, or a page's form with its CSRF token)."""
+    gw = gateway_of(request)
+    body = await read_body_within(request, MAX_FORM_BYTES)
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise json_error(400, "malformed_json", "JSON tidak dapat dibaca.") from None
+        if not isinstance(data, dict):
+            raise json_error(400, "malformed_json", "Kirim objek JSON.")
+    else:
+        try:
+            data = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        except UnicodeDecodeError:
+            raise json_error(400, "malformed_form", "Formulir tidak dapat dibaca.") from None
+        nonce = request.cookies.get(CSRF_COOKIE, "")
+        token = gw.signer.check_csrf(str(data.get("csrf_token", "")), nonce, CSRF_MAX_AGE)
+        if token != _csrf_purpose(complaint):
+            raise json_error(403, "csrf", gw.profile.message("error.csrf"))
+    if not need_code:
+        return CitizenForm.model_construct(kode="", text="", rating=None)
+    try:
+        return CitizenForm.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, "Isian belum benar.") from None
+
+
+def _field(name: str, reason: str) -> list[FieldProblem]:
+    return [FieldProblem(field=name, reason=reason)]
+
+
+def _csrf_purpose(complaint: Complaint) -> str:
+    return f"status:{complaint.tracking_id}"
+
+
+async def _answered(
+    request: web.Request, gw: Gateway, complaint: Complaint, key: str, code: int
+) -> web.Response:
+    message = gw.profile.message(key)
+    if request.content_type == "application/json" or _prefers_json(request):
+        return web.json_response({"message": message}, status=code)
+    return _page(request, await public_status(gw, complaint), message, status=code)
+
+
+def _page(
+    request: web.Request, view: PublicStatus, message: str | None, status: int = 200
+) -> web.Response:
+    gw = gateway_of(request)
+    nonce = request.cookies.get(CSRF_COOKIE) or uuid.uuid4().hex
+    token = gw.signer.csrf_token(nonce, f"status:{view.tracking_id}")
+    context = {"status": view, "problem": None, "message": message, "csrf_token": token}
+    response = render(request, "status.html", context, status=status)
+    response.set_cookie(
+        CSRF_COOKIE,
+        nonce,
+        httponly=True,
+        samesite="Lax",
+        secure=gw.secure_cookies(),
+        max_age=CSRF_MAX_AGE,
+        path="/",
+    )
+    return response
+
+
+async def public_status(gw: Gateway, complaint: Complaint) -> PublicStatus:
     profile = gw.profile
+    record = await gw.store.case_record(complaint.id)
+    case = record.case if record else None
     category = profile.category_by_code.get(complaint.category or "")
+    secret = complaint.confidential
+    timeline = await gw.store.timeline(complaint.id)
+    state = case.state if case else None
     return PublicStatus(
         tracking_id=complaint.tracking_id,
-        state=case.state if case else None,
-        state_label=profile.message(f"state.{case.state if case else 'null'}"),
+        state=state,
+        state_label=profile.message(f"state.{state or 'null'}"),
         received_at=complaint.received_at,
         classification=complaint.classification.value,
         category=category.name if category else None,
         agency=profile.agency_names.get(case.agency) if case and case.agency else None,
         verification_due=case.verification_due if case else None,
         completion_due=case.completion_due if case else None,
-        confidential=complaint.confidential,
-        text=None if complaint.confidential else complaint.text,
-        location=None if complaint.confidential else complaint.location,
+        confidential=secret,
+        text=None if secret else complaint.text,
+        location=None if secret else complaint.location,
+        timeline=_public_steps(gw, timeline),
+        question=_question(timeline) if state == CaseState.DITUNDA and not secret else None,
+        answer=None if secret or record is None else _answer(gw, record),
+        may_reply=state == CaseState.DITUNDA,
+        may_rate=state == CaseState.DIJAWAB,
+    )
+
+
+def _public_steps(gw: Gateway, timeline: list[TimelineEntry]) -> list[PublicStep]:
+    """Each step in plain Indonesian; no names, no notes, nothing said to the citizen."""
+    steps = []
+    for entry in timeline:
+        key = f"timeline.{entry.kind}"
+        with contextlib.suppress(KeyError):
+            steps.append(PublicStep(at=entry.at, label=gw.profile.message(key)))
+    return steps
+
+
+def _question(timeline: list[TimelineEntry]) -> str | None:
+    asked = [e.note for e in timeline if e.kind == "case.tunda"]
+    return asked[-1] if asked else None
+
+
+def _answer(gw: Gateway, record: CaseRecord) -> PublicAnswer | None:
+    published = [n for n in record.notas if n.published_at is not None]
+    if not published:
+        return None
+    nota = published[-1]
+    assert nota.published_at is not None
+    return PublicAnswer(
+        agency=gw.profile.agency_names.get(nota.agency, nota.agency),
+        number=nota.number,
+        text=nota.text,
+        published_at=nota.published_at,
     )
 
 

@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway.dispatcher import Dispatcher
 from normalizer.tracking import ALPHABET, generate_tracking_id
 from store.rows import ts
 from tests.conftest import (
@@ -61,10 +60,10 @@ async def filtered(running: Running, ids: Mapping[str, str], **params: str) -> d
 
 
 async def set_case(running: Running, tracking_id: str, state: str, closed: bool = False) -> None:
+    """Put a case in a state directly; a closed case has no current deadline."""
     now = ts(running.clock())
-    await update_case(
-        running, tracking_id, state=state, closed_at=now if closed else None, updated_at=now
-    )
+    closing = {"closed_at": now, "due_at": None} if closed else {}
+    await update_case(running, tracking_id, state=state, updated_at=now, **closing)
 
 
 def unknown_tracking_id(seed: int = 7) -> str:
@@ -82,7 +81,7 @@ def cursor_of(payload: object) -> str:
 
 
 async def dispatch_now(running: Running) -> None:
-    dispatcher = Dispatcher(running.store, running.profile, running.clock, 0.2)
+    dispatcher = running.dispatcher()
     while await dispatcher.run_once():
         pass
 
@@ -417,7 +416,7 @@ async def test_a_cursor_of_the_other_sort_order_is_400(
     ("params", "field"),
     [
         ({"state": "nope"}, "state"),
-        ({"channel": "fax"}, "channel"),
+        ({"channel": "twitter"}, "channel"),  # the value `x` replaced it
         ({"limit": "0"}, "limit"),
         ({"limit": "1000"}, "limit"),
         ({"limit": "dua"}, "limit"),

@@ -18,7 +18,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, Response, async_playwright, expect
 
-from gateway.views import long_date
+from config.locale import long_date
 from normalizer.models import Channel
 from normalizer.tracking import parse_tracking_id
 from tests.conftest import DESK_TOKEN, Running, start_gateway, tiny_png
@@ -103,6 +103,7 @@ async def tracking_id_shown(page: Page) -> str:
 async def log_in_at_desk(page: Page, running: Running) -> None:
     await page.goto(running.url("/desk"))
     await expect(page.get_by_role("heading", name="masuk petugas")).to_be_visible()
+    await page.get_by_text("Masuk dengan token petugas").click()
     await page.get_by_label("Token petugas").fill(DESK_TOKEN)
     await page.get_by_role("button", name="Masuk").click()
     await expect(page.get_by_text("Petugas: budi")).to_be_visible()
@@ -319,6 +320,7 @@ async def test_the_front_desk_logs_a_complaint_and_prints_a_receipt(
 async def test_the_desk_refuses_an_unknown_token(page: Page, running: Running) -> None:
     response = await page.goto(running.url("/desk"))
     assert response is not None and response.status == 401
+    await page.get_by_text("Masuk dengan token petugas").click()
     await page.get_by_label("Token petugas").fill("bukan-token")
     await page.get_by_role("button", name="Masuk").click()
     await expect(page.get_by_role("alert")).to_have_text(running.profile.message("error.login"))

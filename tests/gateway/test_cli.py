@@ -23,7 +23,7 @@ from aiohttp import ClientSession, CookieJar
 
 from config.profile import PROFILES_DIR, load_profile, shipped_profiles
 from gateway.cli import main
-from tests.conftest import BAD_SETTINGS, eventually
+from tests.conftest import BAD_SETTINGS, eventually, free_port
 from tests.processes import (
     CLI,
     START_WITHIN,
@@ -31,7 +31,6 @@ from tests.processes import (
     Launcher,
     ServerProcess,
     clean_environ,
-    free_port,
 )
 from tests.profiles import BROKEN_PROFILES, BrokenProfile, broken_profile_id
 

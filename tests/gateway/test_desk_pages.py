@@ -109,7 +109,7 @@ async def test_only_a_desk_token_logs_in(desk: Running, token: str, status: int)
         assert response.status == status
         set_cookie = response.headers.getall("Set-Cookie", [])
     if status == 403:
-        assert "Token petugas tidak dikenal." in html
+        assert "Nama pengguna, kata sandi atau token petugas salah." in html
         assert not [c for c in set_cookie if c.startswith(f"{SESSION}=")]
         assert session_cookie(desk) is None
     else:

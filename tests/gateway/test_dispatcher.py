@@ -181,7 +181,9 @@ async def test_an_event_whose_dispatcher_died_is_dispatched_once_its_lease_runs_
     running = await start_gateway(tmp_path, clock=clock)
     try:
         # While the lease holds, no dispatcher may take the events over.
-        other = Dispatcher(running.store, running.profile, clock, poll_seconds=0.2)
+        other = Dispatcher(
+            running.store, running.profile, running.gateway.workflow, clock, poll_seconds=0.2
+        )
         assert await other.run_once() == 0
         assert running.count("cases") == 0
 
@@ -204,10 +206,7 @@ async def test_two_dispatchers_at_once_open_one_case_per_complaint(tmp_path: Pat
     running = await start_gateway(tmp_path, dispatch_enabled=False)
     try:
         await asyncio.gather(*(file(running, f"{TEXT} Laporan {i}.") for i in range(30)))
-        first, second = (
-            Dispatcher(running.store, running.profile, running.clock, poll_seconds=0.2)
-            for _ in range(2)
-        )
+        first, second = (running.dispatcher() for _ in range(2))
         claimed = await asyncio.gather(first.run_once(), second.run_once())
         assert sum(claimed) == 30
         assert running.count("cases") == 30
@@ -244,7 +243,7 @@ async def test_a_backlog_past_the_write_queue_limit_is_dispatched_in_one_round(
             await asyncio.gather(
                 *(file(running, f"{TEXT} Laporan {chunk}-{i}.") for i in range(40))
             )
-        dispatcher = Dispatcher(running.store, running.profile, running.clock, poll_seconds=0.2)
+        dispatcher = running.dispatcher()
         assert await dispatcher.run_once() == 120
         assert running.count("cases") == 120
     finally:

@@ -12,21 +12,18 @@ import pytest
 from channels.sms.udh import concat_udh
 from normalizer.models import Flag
 from store.sms import OutboundSms, OutboundState
-from tests.conftest import ADMIN_AUTH, Running, eventually, file_complaint, start_gateway
+from tests.conftest import ADMIN_AUTH, Running, eventually, start_gateway
 from tests.fakes.kannel_sendsms import FakeKannel
 from tests.fakes.twilio_api import FakeTwilio
 from tests.fakes.vonage_api import FakeVonage
 from tests.gateway.sms_support import (
     CITIZEN,
     SMS_SETTINGS,
-    TWILIO_SID,
-    TWILIO_TOKEN,
     VONAGE_KEY,
     VONAGE_SECRET,
     kannel_sms,
     query,
     tracking_id_in,
-    twilio_sms,
     vonage_sms,
 )
 
@@ -229,36 +226,3 @@ async def test_a_reply_interrupted_mid_send_is_never_sent_again(
             "sms.help", regency=second.profile.regency, short_code="1708")]  # fmt: skip
     finally:
         await second.stop()
-
-
-async def test_later_news_reaches_the_citizen_once_through_the_gateway_they_used(
-    tmp_path: Path,
-) -> None:
-    """A status change or the agency's answer goes out by SMS through Twilio's Messages
-    API when the citizen wrote through Twilio; not by SMS to someone who used the web."""
-    async with FakeTwilio(TWILIO_SID, TWILIO_TOKEN) as twilio:
-        settings = SMS_SETTINGS | {
-            "twilio_account_sid": TWILIO_SID,
-            "twilio_from": "+6281100001708",
-            "twilio_api_url": twilio.base_url,
-        }
-        running = await start_gateway(tmp_path, **settings)
-        try:
-            _, twiml = await twilio_sms(running, WHOLE)
-            complaint = await running.store.get_complaint(tracking_id_in(twiml))
-            assert complaint is not None and running.gateway.sms is not None
-            answer = "Jawaban Dinas PUPR: perbaikan pipa dijadwalkan Senin."
-            assert await running.gateway.sms.notify(complaint, answer, "answer")
-            [message] = await sent(twilio, 1)
-            assert (message["To"], message["Body"]) == (CITIZEN, answer)
-            assert message["From"] == "+6281100001708"
-
-            web_id = await file_complaint(running, text=WHOLE, phone="0812 9999 0000")
-            web = await running.store.get_complaint(web_id)
-            assert web is not None and not await running.gateway.sms.notify(web, answer, "answer")
-            news = "LAPOR! Laporan Anda telah diteruskan ke Dinas PUPR."
-            assert await running.gateway.sms.notify(complaint, news, "status")
-            await sent(twilio, 2)  # the worker ran again: the answer was not sent twice
-            assert [m["Body"] for m in twilio.sent] == [answer, news]
-        finally:
-            await running.stop()

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from channels.sms.segments import encoding_for, segment_count
+from channels.sms.texts import ACK_KEYS, MAX_ACK_SEGMENTS, check_reply_lengths
 from config.profile import load_profile, shipped_profiles
-from gateway.sms.replies import ACK_KEYS, SmsReplies
-from gateway.sms.wiring import MAX_ACK_SEGMENTS, check_reply_lengths
+from workflow.commands import CommandReplies
 
 WORST = {
     "tracking_id": "WWWWWWWWW",
@@ -20,13 +20,14 @@ WORST = {
     "total": "5",
 }
 SMS_KEYS = [*ACK_KEYS, "sms.status", "sms.status_pending", "sms.not_found", "sms.mistyped",
-            "sms.id_missing", "sms.followup_added", "sms.help"]  # fmt: skip
+            "sms.id_missing", "sms.followup_added", "sms.help", "sms.rated", "sms.reopened",
+            "sms.not_rateable"]  # fmt: skip
 
 
 @pytest.mark.parametrize("profile_name", shipped_profiles())
 @pytest.mark.parametrize("key", SMS_KEYS)
 def test_replies_are_plain_gsm7_and_short(profile_name: str, key: str) -> None:
-    text = SmsReplies(load_profile(profile_name)).render(key, **WORST)
+    text = CommandReplies(load_profile(profile_name)).render(key, **WORST)
     assert encoding_for(text) == "gsm7", text  # a curly quote would make it UCS-2: 70 a part
     limit = MAX_ACK_SEGMENTS if key in ACK_KEYS else 1
     assert segment_count(text) <= limit, (len(text), text)

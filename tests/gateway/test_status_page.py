@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from gateway.dispatcher import Dispatcher
 from normalizer.tracking import ALPHABET, generate_tracking_id
 from tests.conftest import Running, all_dispatched, file_complaint, update_case
 
@@ -48,7 +47,7 @@ async def test_before_and_after_the_case_is_opened(dispatch_off: Running) -> Non
     assert body["verification_due"] is None and body["completion_due"] is None
     assert "Sedang dicatat" in html and "Batas verifikasi" not in html
 
-    dispatcher = Dispatcher(dispatch_off.store, dispatch_off.profile, dispatch_off.clock, 0.2)
+    dispatcher = dispatch_off.dispatcher()
     assert await dispatcher.run_once() == 1
     html, body = await both(dispatch_off, tracking_id)
     assert body["tracking_id"] == tracking_id
@@ -75,7 +74,32 @@ async def test_before_and_after_the_case_is_opened(dispatch_off: Running) -> Non
     ("state", "agency", "label", "agency_name"),
     [
         ("diterima", None, "Diterima, menunggu verifikasi Admin Penghubung", None),
-        ("diverifikasi", None, "Terverifikasi", None),
+        ("ditunda", None, "Ditunda, menunggu keterangan dari pelapor", None),
+        (
+            "didisposisi",
+            "PUPR",
+            "Didisposisikan kepada pejabat penghubung instansi",
+            "Dinas Pekerjaan Umum dan Penataan Ruang Kabupaten Ketapang",
+        ),
+        (
+            "menunggu_persetujuan",
+            "PUPR",
+            "Jawaban sedang menunggu persetujuan",
+            "Dinas Pekerjaan Umum dan Penataan Ruang Kabupaten Ketapang",
+        ),
+        (
+            "disetujui",
+            "PUPR",
+            "Jawaban telah disetujui, segera diterbitkan",
+            "Dinas Pekerjaan Umum dan Penataan Ruang Kabupaten Ketapang",
+        ),
+        (
+            "dijawab",
+            "PUPR",
+            "Telah dijawab",
+            "Dinas Pekerjaan Umum dan Penataan Ruang Kabupaten Ketapang",
+        ),
+        ("diarsipkan", None, "Diarsipkan", None),
         (
             "diteruskan",
             "PUPR",

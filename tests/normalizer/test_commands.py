@@ -45,6 +45,14 @@ CASES = [
     # An ID alone is not a follow-up (nothing to add): it is a complaint text, too short.
     (ID, Intent.COMPLAINT, ID, None, None, False),
     (f"{TYPO} lubangnya makin besar", Intent.COMPLAINT, f"{TYPO} lubangnya makin besar", None, None, False),  # noqa: E501
+    (f"PUAS {ID}", Intent.RATING, "", ID, None, True),
+    (f"puas {ID.lower()} terima kasih pak", Intent.RATING, "terima kasih pak", ID, None, True),
+    ("PUAS", Intent.RATING, "", None, "missing", True),
+    (f"TIDAK PUAS {ID} jalannya belum diperbaiki", Intent.RATING, "jalannya belum diperbaiki", ID, None, True),  # noqa: E501
+    (f"tdk puas: {ID[:4]}-{ID[4:]} masih bocor", Intent.RATING, "masih bocor", ID, None, True),
+    # Without a tracking ID after it, "tidak puas …" is a complaint in the citizen's words.
+    ("Tidak puas dengan pelayanan puskesmas", Intent.COMPLAINT, "Tidak puas dengan pelayanan puskesmas", None, None, False),  # noqa: E501
+    (f"TIDAK PUAS {TYPO} masih", Intent.COMPLAINT, f"TIDAK PUAS {TYPO} masih", None, None, False),
     ("", Intent.HELP, "", None, None, False),
     ("...", Intent.HELP, "...", None, None, False),
     ("?", Intent.HELP, "?", None, None, False),
@@ -71,6 +79,7 @@ def test_first_word_decides(
     assert command.tracking_id == tracking_id
     assert command.id_problem == problem
     assert command.keyword is keyword
+    assert (command.satisfied is not None) is (intent is Intent.RATING)
 
 
 @given(st.text(max_size=300))

@@ -91,7 +91,7 @@ def test_an_invalid_reporter_phone_is_refused(profile: Profile) -> None:
     ("channel", "sender"),
     [
         (Channel.SMS, "+6281234567890"),
-        (Channel.TWITTER, "1234567890"),
+        (Channel.X, "1234567890"),
         (Channel.EMAIL, "Warga@Example.org"),
         (Channel.TELEGRAM, "987654321"),
     ],

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from normalizer.casework import CitizenReply
 from normalizer.models import Channel, Complaint, Flag, RawPayload
 from store.sms import (
-    Followup,
     OutboundSms,
     OutboundState,
     PartKey,
@@ -250,7 +250,7 @@ async def test_a_retry_waits_for_its_time(store: SqliteStore) -> None:
 
 async def test_followups_join_the_timeline_once(store: SqliteStore) -> None:
     complaint = (await store.intake(draft(external_id="twilio:SM1"))).complaint
-    followup = Followup(
+    followup = CitizenReply(
         complaint_id=complaint.id,
         channel=Channel.SMS,
         external_id="twilio:SM2",
@@ -260,7 +260,7 @@ async def test_followups_join_the_timeline_once(store: SqliteStore) -> None:
     take = SmsTake(
         record=record("SM2", "follow_up", complaint_id=complaint.id),
         answer=lambda _: "Tambahan diterima.",
-        followup=followup,
+        reply=followup,
     )
     for _ in range(2):
         await store.take_sms(take)
@@ -268,6 +268,9 @@ async def test_followups_join_the_timeline_once(store: SqliteStore) -> None:
     followups = [entry for entry in timeline if entry.kind == "complaint.followup"]
     assert [(f.note, f.actor) for f in followups] == [("Lubangnya makin besar.", "sms")]
     assert rows(store.path, "SELECT count(*) FROM complaint_followups") == [(1,)]
+    # Queued once for the workflow, which takes an answer to a question on hold from it.
+    queued = "SELECT count(*) FROM outbox WHERE kind = 'citizen.followup'"
+    assert rows(store.path, queued) == [(1,)]
 
 
 async def test_flags_are_kept_with_the_complaint(store: SqliteStore) -> None:

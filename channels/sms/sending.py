@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from channels.sms.models import OutgoingSms, SendError, SmsSender
-from gateway.loops import keep_running
-from store.base import Store
-from store.sms import OutboundSms, OutboundState
+from store.sms import OutboundSms, OutboundState, SmsStore
 
 log = logging.getLogger(__name__)
 BATCH = 50
@@ -40,7 +38,7 @@ class Backoff:
 class OutboundSmsWorker:
     def __init__(
         self,
-        store: Store,
+        store: SmsStore,
         senders: Mapping[str, SmsSender],
         clock: Callable[[], datetime],
         *,
@@ -55,19 +53,21 @@ class OutboundSmsWorker:
         self._backoff = backoff
         self._poll = poll_seconds
         self._rng = random.Random()
+        self._started = False
 
-    async def run(self) -> None:
-        abandoned = await self._store.abandon_unconfirmed_sms(self._clock())
-        if abandoned:
-            log.warning(
-                "%d SMS were being sent when the gateway stopped: not sent again", abandoned
-            )
-        await keep_running(
-            self.run_once, lambda: self._store.wait_for_outbound(self._poll), "outbound SMS round"
-        )
+    async def idle(self) -> None:
+        await self._store.wait_for_outbound(self._poll)
 
     async def run_once(self) -> int:
-        """Send what is due now; returns how many SMS were tried."""
+        """Send what is due now; returns how many SMS were tried. The first round first
+        gives up on SMS a stopped process left `sending` (at most once)."""
+        if not self._started:
+            abandoned = await self._store.abandon_unconfirmed_sms(self._clock())
+            if abandoned:
+                log.warning(
+                    "%d SMS were being sent when the gateway stopped: not sent again", abandoned
+                )
+            self._started = True
         due = await self._store.claim_outbound_sms(self._clock(), BATCH)
         await asyncio.gather(*(self._send(message) for message in due))
         return len(due)

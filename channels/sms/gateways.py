@@ -13,16 +13,13 @@ from channels.sms.gammu.database import GammuDatabase
 from channels.sms.gammu.outbox import GammuSender
 from channels.sms.kannel.outbound import KannelSender
 from channels.sms.models import SmsSender
-from channels.sms.segments import segment_count
+from channels.sms.texts import check_reply_lengths
 from channels.sms.twilio.outbound import TwilioSender
 from channels.sms.vonage.outbound import VonageSender
 from config.profile import Profile
 from config.settings import Settings
-from gateway.sms.replies import ACK_KEYS, SmsReplies
-from normalizer.tracking import TRACKING_ID_LENGTH
 
 log = logging.getLogger(__name__)
-MAX_ACK_SEGMENTS = 2
 
 
 @dataclass
@@ -87,18 +84,6 @@ def sms_gateways(settings: Settings, profile: Profile) -> SmsGateways:
             "behind a proxy every Twilio SMS would be refused (403)"
         )
     return gateways
-
-
-def check_reply_lengths(profile: Profile) -> None:
-    """The acknowledgement must fit in two SMS, with the longest tracking ID: a profile that
-    rewords it past that is refused at start-up, before it costs a third SMS per complaint."""
-    for key in ACK_KEYS:
-        text = SmsReplies(profile).render(key, tracking_id="W" * TRACKING_ID_LENGTH)
-        if (n := segment_count(text)) > MAX_ACK_SEGMENTS:
-            raise ValueError(
-                f"profile {profile.key}: messages.{key} takes {n} SMS segments "
-                f"(at most {MAX_ACK_SEGMENTS}; GSM-7 text of up to 306 characters)"
-            )
 
 
 def _twilio(settings: Settings) -> TwilioSender:

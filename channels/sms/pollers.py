@@ -1,5 +1,6 @@
-"""The rounds of the SMS channel's background loops (gateway/loops.py runs them): long
-messages whose parts stopped coming, and Gammu SMSD's inbox table."""
+"""The rounds of the SMS channel's background loops (the gateway runs them, see
+channels/plugin.py `Loop`): long messages whose parts stopped coming, and Gammu SMSD's
+inbox table."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import datetime, timedelta
 from channels.sms.gammu.database import GammuDatabaseError
 from channels.sms.gammu.inbox import GammuInbox
 from channels.sms.models import InvalidSms
-from gateway.sms.service import SmsService
+from channels.sms.service import SmsService
 
 log = logging.getLogger(__name__)
 BATCH = 100

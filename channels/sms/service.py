@@ -1,0 +1,208 @@
+"""SMS to 1708, whichever gateway carried it: put long messages together, have the
+citizen's commands read the words (CEK, TAMBAH, PUAS … or a complaint), commit it with its
+reply, and give the reply once.
+
+Every step is idempotent on the gateway's message id, so a delivery retried after a
+crash (Vonage retries for a day, Gammu's row stays unprocessed) gets the same complaint
+and the same reply, and nothing is acknowledged before it is committed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from channels.plugin import ChannelHost
+from channels.sms.models import SmsMessage
+from channels.sms.texts import incomplete_marker
+from normalizer.commands import CitizenText
+from normalizer.models import Channel, Flag, RawPayload, Reporter
+from store.sms import (
+    OutboundSms,
+    PartGroup,
+    PartKey,
+    RateLimit,
+    ReplyVia,
+    SmsRecord,
+    SmsTake,
+    StoredPart,
+)
+
+log = logging.getLogger(__name__)
+
+# These gateways send our HTTP answer as the reply SMS (TwiML, Kannel's text/plain body);
+# the others get it through their sender (Vonage's API, Gammu's outbox).
+INLINE_GATEWAYS = frozenset({"twilio", "kannel"})
+
+
+@dataclass(frozen=True)
+class SmsLimits:
+    rate_limit: int
+    """SMS from one number within `rate_window` that still get a reply; 0 is no limit."""
+    rate_window: timedelta
+
+
+class SmsService:
+    def __init__(self, host: ChannelHost, limits: SmsLimits) -> None:
+        self._host = host
+        self.store = host.store
+        self._limits = limits
+
+    async def receive(self, message: SmsMessage) -> str | None:
+        """Take one delivery; returns the reply to give in the HTTP answer (inline gateways
+        only: the others get theirs queued), or None for no reply."""
+        inline = message.gateway in INLINE_GATEWAYS
+        now = self._host.clock()
+        if message.received_at > now:
+            # A gateway's clock or zone off (Gammu writes local time): a complaint is never
+            # received in the future, and its deadlines never start there.
+            message = message.model_copy(update={"received_at": now})
+        if message.part is None:
+            # A gateway that gives no id (Kannel without %I): nothing to know a retry by.
+            message_id = message.message_id or uuid.uuid4().hex
+            return await self._take(message, message_id, inline=inline)
+        key = PartKey(
+            gateway=message.gateway,
+            sender=message.sender,
+            reference=message.part.reference,
+            total=message.part.total,
+        )
+        part = StoredPart(
+            seq=message.part.seq,
+            message_id=message.message_id,
+            text=message.text,
+            received_at=message.received_at,
+            raw=message.raw,
+        )
+        added = await self.store.add_sms_part(key, part)
+        # A retry of a part of a whole message gets the message's answer again, and takes
+        # the message in if a crash came between its last part and its complaint.
+        if added.completes or (added.repeat and added.group.complete):
+            return await self.take_group(added.group, inline=inline)
+        return None
+
+    async def take_group(self, group: PartGroup, *, inline: bool) -> str | None:
+        """Take in a long message: whole, or (once it has waited long enough) with what
+        arrived and a marker where parts are missing. `inline`: the reply is given in the
+        answer to a delivery rather than queued for the gateway's sender."""
+        message_id = f"concat-{group.id}"
+        if await self.store.is_part_group_closed(group.id):
+            prior = await self.store.get_sms_record(group.key.gateway, message_id)
+            return _inline(prior) if prior else None
+        text, flags = self._joined(group)
+        message = SmsMessage(
+            gateway=group.key.gateway,
+            message_id=message_id,
+            sender=group.key.sender,
+            text=text,
+            received_at=group.first_received_at,
+            raw=_parts_payload(group),
+        )
+        reply = await self._take(message, message_id, flags, inline=inline)
+        await self.store.close_part_group(group.id, self._host.clock())
+        return reply
+
+    def _joined(self, group: PartGroup) -> tuple[str, tuple[Flag, ...]]:
+        # Parts are cut at arbitrary septets, mid-word: they join with nothing between.
+        text = "".join(part.text for part in group.parts)
+        if group.complete:
+            return text, ()
+        marker = incomplete_marker(self._host.profile, group.missing, group.key.total)
+        return f"{text}\n{marker}", (Flag.INCOMPLETE,)
+
+    async def _take(
+        self,
+        message: SmsMessage,
+        message_id: str,
+        flags: tuple[Flag, ...] = (),
+        *,
+        inline: bool,
+    ) -> str | None:
+        said = CitizenText(
+            channel=Channel.SMS,
+            sender=message.sender,
+            text=message.text,
+            external_id=f"{message.gateway}:{message_id}",
+            received_at=message.received_at,
+            raw=message.raw,
+            reporter=Reporter(phone=message.sender),
+            flags=flags,
+        )
+        plan = await self._host.citizen.plan(said)
+        record = SmsRecord(
+            gateway=message.gateway,
+            message_id=message_id,
+            sender=message.sender,
+            received_at=message.received_at,
+            intent=plan.intent.value,
+            complaint_id=plan.complaint_id,
+            flags=tuple(sorted(set(plan.flags))),
+        )
+        rate = self._limits.rate_limit
+        since = message.received_at - self._limits.rate_window
+        take = SmsTake(
+            record=record,
+            answer=plan.answer,
+            rate_limit=RateLimit(limit=rate, since=since) if rate else None,
+            draft=plan.draft,
+            duplicate_window=self._host.intake.duplicate_window,
+            reply=plan.reply,
+            queue=None if inline else self._reply,
+        )
+        stored = await self.store.take_sms(take)
+        if Flag.RATE_LIMITED in stored.flags and stored.reply is None:
+            log.warning("SMS over the rate limit from a sender: stored, flagged, not answered")
+        return _inline(stored)
+
+    def _reply(self, record: SmsRecord) -> OutboundSms:
+        assert record.reply is not None
+        message_id = f"reply-{record.gateway}-{record.message_id}"
+        return self.outgoing(
+            message_id, record.gateway, record.sender, record.reply, "reply", record.complaint_id
+        )
+
+    def outgoing(
+        self,
+        message_id: str,
+        gateway: str,
+        recipient: str,
+        text: str,
+        purpose: str,
+        complaint_id: str | None,
+    ) -> OutboundSms:
+        """An SMS to queue now, first tried at once."""
+        now = self._host.clock()
+        return OutboundSms(
+            id=message_id,
+            gateway=gateway,
+            recipient=recipient,
+            text=text,
+            purpose=purpose,
+            complaint_id=complaint_id,
+            next_attempt_at=now,
+            created_at=now,
+        )
+
+
+def _inline(record: SmsRecord) -> str | None:
+    """The reply to put in the HTTP answer: a queued one is sent by the sender, never twice."""
+    return record.reply if record.reply_via is ReplyVia.HTTP else None
+
+
+def _parts_payload(group: PartGroup) -> RawPayload:
+    """Every part as it arrived, kept together for whoever needs to look at the wire."""
+    parts = [
+        {
+            "seq": p.seq,
+            "message_id": p.message_id,
+            "content_type": p.raw.content_type,
+            "body_base64": base64.b64encode(p.raw.body).decode(),
+        }
+        for p in group.parts
+    ]
+    body = {"gateway": group.key.gateway, "total": group.key.total, "parts": parts}
+    return RawPayload(content_type="application/json", body=json.dumps(body).encode())
