@@ -78,12 +78,11 @@ class ChannelHost(Protocol):
 @dataclass(frozen=True)
 class Loop:
     """A background loop: `round` handles what is there and says how much; `idle` waits
-    when there was nothing. `singleton`: one per installation, not one per process."""
+    when there was nothing. It runs once per installation: in the dispatching process."""
 
     name: str
     round: Callable[[], Awaitable[int]]
     idle: Callable[[], Awaitable[object]]
-    singleton: bool = True
 
 
 class DeliveryState(StrEnum):

@@ -132,15 +132,10 @@ def _background(gw: Gateway) -> list[tuple[str, Coroutine[Any, Any, None]]]:
     """The loops that run beside the routes, each as long as the application.
 
     An intake-only process (LAPOR_DISPATCH_ENABLED=false) runs none of them: another
-    process drives the workflow, tells citizens, and runs every channel's singleton loops
-    (senders, pollers), so that each runs once per installation."""
+    process drives the workflow, tells citizens, and runs every channel's loops (senders,
+    pollers), so that each runs once per installation."""
     if not gw.settings.dispatch_enabled:
-        return [
-            (loop.name, keep_running(loop.round, loop.idle, loop.name))
-            for channel in gw.channels
-            for loop in channel.loops()
-            if not loop.singleton
-        ]
+        return []
     settings = gw.settings
     dispatcher = Dispatcher(
         gw.store, gw.profile, gw.workflow, gw.clock, settings.dispatch_poll_seconds

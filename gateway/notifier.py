@@ -22,9 +22,9 @@ from store.workflow import CitizenMessage, MessageState
 log = logging.getLogger(__name__)
 BATCH = 50
 LEASE_SECONDS = 60.0
-# A status-page code goes only to the reply address: printed at a desk it would reach
-# whoever asked for it.
-NO_COPIES = frozenset({"code"})
+# Only the reply address gets these: a status-page code printed at the desk would reach
+# whoever asked for it, and the desk asks for the rating when it hands over the answer.
+NO_COPIES = frozenset({"code", "rate"})
 
 _STATES = {
     DeliveryState.QUEUED: MessageState.QUEUED,

@@ -291,15 +291,22 @@ class SqliteWorkflowStore(WorkflowStore):
             ),
         )
 
-    async def desk_items(self, *, open_only: bool = True, limit: int = 200) -> list[DeskItem]:
-        where = "WHERE d.done_at IS NULL" if open_only else ""
+    async def desk_items(
+        self, *, open_only: bool = True, limit: int = 200, message_id: str | None = None
+    ) -> list[DeskItem]:
+        where, params = ["1"], []
+        if open_only:
+            where.append("d.done_at IS NULL")
+        if message_id is not None:
+            where.append("d.message_id = ?")
+            params.append(message_id)
         rows = await self._rows(
             "SELECT d.message_id, d.kind, d.created_at AS d_created_at, d.done_at, d.done_by, "
             "m.purpose, m.text AS m_text, c.* FROM desk_items d "
             "JOIN citizen_messages m ON m.id = d.message_id "
-            f"JOIN complaints c ON c.id = d.complaint_id {where} "
+            f"JOIN complaints c ON c.id = d.complaint_id WHERE {' AND '.join(where)} "
             "ORDER BY d.created_at, d.message_id, d.kind LIMIT ?",
-            (limit,),
+            (*params, limit),
         )
         return [
             DeskItem(
@@ -314,6 +321,10 @@ class SqliteWorkflowStore(WorkflowStore):
             )
             for r in rows
         ]
+
+    async def count_desk_items(self) -> int:
+        row = await self._row("SELECT count(*) FROM desk_items WHERE done_at IS NULL")
+        return int(row[0]) if row else 0
 
     async def finish_desk_item(
         self, message_id: str, kind: str, username: str, now: datetime

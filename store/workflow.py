@@ -170,7 +170,15 @@ class WorkflowStore(abc.ABC):
         """The message waits at the desk as each of `kinds` (letter, call); idempotent."""
 
     @abc.abstractmethod
-    async def desk_items(self, *, open_only: bool = True, limit: int = 200) -> list[DeskItem]: ...
+    async def desk_items(
+        self, *, open_only: bool = True, limit: int = 200, message_id: str | None = None
+    ) -> list[DeskItem]:
+        """Letters and calls, oldest first: those still to do, or (not open_only) all;
+        only those of one message if given."""
+
+    @abc.abstractmethod
+    async def count_desk_items(self) -> int:
+        """How many letters and calls wait at the desk."""
 
     @abc.abstractmethod
     async def finish_desk_item(

@@ -31,8 +31,7 @@ class DeskPlugin(ChannelPlugin):
         return Delivery(DeliveryState.DESK, " + ".join(kinds))
 
     async def health(self) -> dict[str, object]:
-        waiting = await self._host.store.desk_items(open_only=True, limit=1000)
-        return {"status": "ok", "waiting": len(waiting)}
+        return {"status": "ok", "waiting": await self._host.store.count_desk_items()}
 
 
 def wants_call(complaint: Complaint) -> bool:

@@ -133,9 +133,8 @@ async def letter(request: web.Request) -> web.Response:
     if officer is None:
         return _login_page(request, status=401)
     gw = gateway_of(request)
-    items = await gw.store.desk_items(open_only=False, limit=1000)
-    wanted = request.match_info["message_id"]
-    found = next((i for i in items if i.message_id == wanted and i.kind == "letter"), None)
+    items = await gw.store.desk_items(open_only=False, message_id=request.match_info["message_id"])
+    found = next((i for i in items if i.kind == "letter"), None)
     if found is None:
         raise web.HTTPNotFound(text="Surat tidak ditemukan.")
     return render(request, "desk_letter.html", {"item": found, "officer": officer})

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.conftest import Running, start_gateway
+from tests.fakes.twilio_api import FakeTwilio
+from tests.gateway.sms_support import SMS_SETTINGS, TWILIO_SID, TWILIO_TOKEN
 from tests.processes import Launcher
 
 
@@ -17,3 +21,37 @@ def launcher(tmp_path: Path) -> Iterator[Launcher]:
         yield launcher
     finally:
         launcher.stop_all()  # whatever the test did, no process outlives it
+
+
+@pytest.fixture
+async def twilio() -> AsyncIterator[FakeTwilio]:
+    """Twilio's Messages API, where the gateway's SMS to citizens arrive."""
+    async with FakeTwilio(TWILIO_SID, TWILIO_TOKEN) as fake:
+        yield fake
+
+
+def twilio_sender(twilio: FakeTwilio) -> dict[str, Any]:
+    return {
+        "twilio_auth_token": TWILIO_TOKEN,
+        "twilio_account_sid": TWILIO_SID,
+        "twilio_from": "+6281100001708",
+        "twilio_api_url": twilio.base_url,
+    }
+
+
+@pytest.fixture
+async def sms_gateway(tmp_path: Path, twilio: FakeTwilio) -> AsyncIterator[Running]:
+    """A gateway taking SMS by every webhook (behind its public https address, which the
+    providers sign) and sending its SMS through Twilio."""
+    running = await start_gateway(tmp_path, **(SMS_SETTINGS | twilio_sender(twilio)))
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+async def web_gateway(tmp_path: Path, twilio: FakeTwilio) -> AsyncIterator[Running]:
+    """A gateway for the browser's pages on plain http (its cookies are not Secure), with
+    Twilio as its SMS sender."""
+    running = await start_gateway(tmp_path, **twilio_sender(twilio))
+    yield running
+    await running.stop()

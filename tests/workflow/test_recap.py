@@ -1,0 +1,259 @@
+"""The recap: counts that add up, per-agency deadlines kept and medians in working days.
+
+Ketapang (Asia/Pontianak, WIB). Working days after Friday 14 August 2026: Tue 18, Wed 19,
+Thu 20, Fri 21, Mon 24, Wed 26 (Mon 17 is Independence Day, Tue 25 Maulid Nabi)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from config.profile import Profile, load_profile
+from normalizer.models import Channel, Classification
+from store.workflow import RecapRow
+from workflow.calendar import WorkingCalendar
+from workflow.recap import Count, Recap, make_recap, working_days_between
+from workflow.states import CaseState
+
+WIB = ZoneInfo("Asia/Pontianak")
+PROFILE: Profile = load_profile("ketapang")
+CALENDAR = WorkingCalendar.for_profile(PROFILE)
+START, END = date(2026, 8, 1), date(2026, 8, 31)
+
+RECEIVED = datetime(2026, 8, 14, 10, 0, tzinfo=WIB)
+VERIFY_DUE = datetime(2026, 8, 21, 0, 0, tzinfo=WIB)  # after Thu 20 Aug
+COMPLETE_DUE = datetime(2026, 8, 25, 0, 0, tzinfo=WIB)  # after Mon 24 Aug
+
+
+def wib(day: int, hour: int = 9, minute: int = 0, month: int = 8) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=WIB)
+
+
+def row(**changes: Any) -> RecapRow:
+    fields: dict[str, Any] = {
+        "channel": "sms",
+        "category": "jalan_jembatan",
+        "classification": "pengaduan",
+        "received_at": RECEIVED,
+        "state": "diteruskan",
+        "agency": "PUPR",
+        "verification_due_at": VERIFY_DUE,
+        "completion_due_at": COMPLETE_DUE,
+        "verified_at": None,
+        "answered_at": None,
+    }
+    fields.update(changes)
+    return RecapRow(**fields)
+
+
+ROWS = [
+    # PUPR: verified after 1 working day (Tue 18), in time; not answered.
+    row(verified_at=wib(18)),
+    # PUPR: verified the same day (0), answered Mon 24 (5 days), both in time.
+    row(channel="web", state="dijawab", verified_at=wib(14, 15), answered_at=wib(24, 10)),
+    # PUPR: verified Fri 21 (4 days, late), answered Wed 26 (6 days, late).
+    row(
+        channel="app",
+        category=None,
+        classification="aspirasi",
+        state="selesai",
+        verified_at=wib(21),
+        answered_at=wib(26),
+    ),
+    # DINKES: verified at the very instant the deadline ends: late (the bound is exclusive).
+    row(category="kesehatan", agency="DINKES", verified_at=VERIFY_DUE),
+    # Not yet dispatched: no case, so no state, agency or deadlines.
+    row(
+        channel="email",
+        category=None,
+        state=None,
+        agency=None,
+        verification_due_at=None,
+        completion_due_at=None,
+    ),
+    # Received, waiting for verification: no agency yet.
+    row(channel="sms", category=None, state="diterima", agency=None),
+]
+
+
+def counts(section: list[Count]) -> dict[str, int]:
+    return {c.key: c.count for c in section}
+
+
+def sections(recap: Recap) -> dict[str, list[Count]]:
+    return {
+        "by_state": recap.by_state,
+        "by_channel": recap.by_channel,
+        "by_category": recap.by_category,
+        "by_classification": recap.by_classification,
+        "by_agency": recap.by_agency,
+    }
+
+
+@pytest.fixture(scope="module")
+def recap() -> Recap:
+    return make_recap(ROWS, PROFILE, START, END)
+
+
+def test_header(recap: Recap) -> None:
+    assert recap.regency == "Kabupaten Ketapang"
+    assert (recap.period_from, recap.period_to) == (START, END)
+    assert recap.total == 6
+
+
+def test_every_section_adds_up_to_the_total(recap: Recap) -> None:
+    for name, section in sections(recap).items():
+        assert sum(c.count for c in section) == recap.total, name
+
+
+def test_section_counts(recap: Recap) -> None:
+    """Rows without a value count under "-": no case yet, no category, no agency."""
+    assert counts(recap.by_state) == {
+        "diteruskan": 2,
+        "dijawab": 1,
+        "selesai": 1,
+        "-": 1,
+        "diterima": 1,
+    }
+    assert counts(recap.by_channel) == {"sms": 3, "web": 1, "app": 1, "email": 1}
+    assert counts(recap.by_category) == {"-": 3, "jalan_jembatan": 2, "kesehatan": 1}
+    assert counts(recap.by_classification) == {"pengaduan": 5, "aspirasi": 1}
+    assert counts(recap.by_agency) == {"PUPR": 3, "-": 2, "DINKES": 1}
+
+
+def test_sections_are_sorted_by_count_then_key(recap: Recap) -> None:
+    for section in sections(recap).values():
+        keys = [(-c.count, c.key) for c in section]
+        assert keys == sorted(keys)
+
+
+def test_labels(recap: Recap) -> None:
+    """Keys are labelled in the profile's words; "-" stays "-"."""
+    state_labels = {c.key: c.label for c in recap.by_state}
+    assert state_labels["diteruskan"] == PROFILE.message("state.diteruskan")
+    assert state_labels["-"] == "-"
+    category_labels = {c.key: c.label for c in recap.by_category}
+    assert category_labels["jalan_jembatan"] == "Jalan, Jembatan dan Drainase"
+    assert category_labels["-"] == "-"
+    agency_labels = {c.key: c.label for c in recap.by_agency}
+    assert agency_labels["PUPR"] == PROFILE.agency_names["PUPR"]
+    classification_labels = {c.key: c.label for c in recap.by_classification}
+    assert classification_labels["pengaduan"] == "Pengaduan"
+
+
+def test_per_agency_figures(recap: Recap) -> None:
+    """Verified and answered, in time, and the medians in working days, per agency."""
+    by_code = {a.agency: a for a in recap.agencies}
+    assert list(by_code) == list(PROFILE.agency_names)
+    pupr = by_code["PUPR"]
+    assert pupr.name == PROFILE.agency_names["PUPR"]
+    assert (pupr.received, pupr.verified, pupr.verified_on_time) == (3, 3, 2)
+    assert (pupr.answered, pupr.answered_on_time) == (2, 1)
+    assert pupr.median_working_days_to_verify == 1.0  # of 1, 0, 4
+    assert pupr.median_working_days_to_answer == 5.5  # of 5, 6
+    dinkes = by_code["DINKES"]
+    assert (dinkes.received, dinkes.verified, dinkes.verified_on_time) == (1, 1, 0)
+    assert (dinkes.answered, dinkes.answered_on_time) == (0, 0)
+    assert dinkes.median_working_days_to_verify == 4.0  # Fri 21 00:00 WIB
+    assert dinkes.median_working_days_to_answer is None
+    pdam = by_code["PDAM"]
+    assert (pdam.received, pdam.verified, pdam.answered) == (0, 0, 0)
+    assert pdam.median_working_days_to_verify is None
+    assert pdam.median_working_days_to_answer is None
+
+
+def test_on_time_percentages(recap: Recap) -> None:
+    """2 of 4 verified in time, 1 of 2 answered in time."""
+    assert recap.verified_on_time_percent == 50.0
+    assert recap.answered_on_time_percent == 50.0
+
+
+def test_percentages_round_to_one_decimal() -> None:
+    rows = [row(verified_at=wib(18)), row(verified_at=wib(18)), row(verified_at=wib(24))]
+    assert make_recap(rows, PROFILE, START, END).verified_on_time_percent == 66.7
+
+
+def test_no_verified_rows_gives_no_percentages() -> None:
+    recap = make_recap([row(), row(state=None, agency=None)], PROFILE, START, END)
+    assert recap.verified_on_time_percent is None
+    assert recap.answered_on_time_percent is None
+
+
+def test_empty_period() -> None:
+    recap = make_recap([], PROFILE, START, END)
+    assert recap.total == 0
+    assert all(section == [] for section in sections(recap).values())
+    assert all(a.received == 0 for a in recap.agencies)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "days"),
+    [
+        pytest.param(wib(14, 10), wib(14, 23, 59), 0, id="same-local-day"),
+        # 00:30 WIB on the 14th is still the 13th in UTC; the local day is what counts.
+        pytest.param(wib(14, 0, 30), wib(14, 23), 0, id="same-local-day-other-utc-day"),
+        pytest.param(wib(14), wib(15), 0, id="friday-to-saturday"),
+        pytest.param(wib(14), wib(17), 0, id="friday-to-independence-day"),
+        pytest.param(wib(14), wib(18), 1, id="friday-to-tuesday-after-holiday"),
+        pytest.param(wib(13), wib(14), 1, id="thursday-to-friday"),
+        pytest.param(wib(14), wib(21, 0, 0), 4, id="to-friday-midnight"),
+        pytest.param(wib(14), wib(24), 5, id="to-monday"),
+        pytest.param(wib(14), wib(26), 6, id="over-maulid-nabi"),
+        pytest.param(wib(15), wib(18), 1, id="from-saturday"),
+        # 23:30 UTC on Friday is already Saturday in Ketapang.
+        pytest.param(
+            datetime(2026, 8, 14, 23, 30, tzinfo=UTC), wib(18), 1, id="utc-friday-is-saturday"
+        ),
+    ],
+)
+def test_working_days_between(start: datetime, end: datetime, days: int) -> None:
+    assert working_days_between(CALENDAR, start, end) == days
+
+
+# -- property: every section adds up ------------------------------------------------------
+
+_AGENCIES = [*PROFILE.agency_names, "LAMA"]  # LAMA: an agency since dropped from the profile
+_CATEGORIES = [c.code for c in PROFILE.categories]
+_MOMENTS = st.datetimes(
+    min_value=datetime(2026, 7, 1), max_value=datetime(2026, 10, 31), timezones=st.just(UTC)
+)
+
+
+@st.composite
+def recap_rows(draw: st.DrawFn) -> RecapRow:
+    received = draw(_MOMENTS)
+    later = st.none() | st.timedeltas(timedelta(0), timedelta(days=40)).map(lambda d: received + d)
+    return RecapRow(
+        channel=draw(st.sampled_from([c.value for c in Channel])),
+        category=draw(st.none() | st.sampled_from(_CATEGORIES)),
+        classification=draw(st.sampled_from([c.value for c in Classification])),
+        received_at=received,
+        state=draw(st.none() | st.sampled_from([s.value for s in CaseState])),
+        agency=draw(st.none() | st.sampled_from(_AGENCIES)),
+        verification_due_at=draw(later),
+        completion_due_at=draw(later),
+        verified_at=draw(later),
+        answered_at=draw(later),
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(recap_rows(), max_size=15))
+def test_sections_always_add_up(rows: list[RecapRow]) -> None:
+    """For any rows, each section sums to the total, in-time counts never exceed the
+    counts, and the percentages stay within 0..100."""
+    recap = make_recap(rows, PROFILE, START, END)
+    assert recap.total == len(rows)
+    for name, section in sections(recap).items():
+        assert sum(c.count for c in section) == recap.total, name
+        assert len({c.key for c in section}) == len(section), name
+    for agency in recap.agencies:
+        assert agency.verified_on_time <= agency.verified <= agency.received
+        assert agency.answered_on_time <= agency.answered <= agency.received
+    for percent in (recap.verified_on_time_percent, recap.answered_on_time_percent):
+        assert percent is None or 0 <= percent <= 100
