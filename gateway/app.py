@@ -57,7 +57,7 @@ def create_app(
     app = web.Application(
         middlewares=[error_middleware], client_max_size=settings.max_request_bytes
     )
-    gw = build_gateway(settings, profile, store, clock)
+    gw = build_gateway(settings, profile, store, clock, _secret(settings))
     gw.channels = [p for cls in PLUGINS if (p := cls.create(gw)) is not None]
     app[GATEWAY] = gw
     _warn_without_staff(settings)
@@ -75,10 +75,14 @@ def create_app(
 
 
 def build_gateway(
-    settings: Settings, profile: Profile, store: Store, clock: Callable[[], datetime]
+    settings: Settings,
+    profile: Profile,
+    store: Store,
+    clock: Callable[[], datetime],
+    secret: str,
 ) -> Gateway:
     """Everything but the channels and the web application: also what the command line
-    uses to act on the store (accounts, the sweep)."""
+    uses to act on the store (accounts, the sweep). `secret` signs forms and sessions."""
     intake = IntakeService(
         store, profile, clock, timedelta(seconds=settings.duplicate_window_seconds)
     )
@@ -94,7 +98,7 @@ def build_gateway(
         accounts=Accounts(store, settings, profile, clock),
         codes=StatusCodes(store, profile, clock),
         blobs=BlobStore(Path(settings.upload_dir)),
-        signer=Signer(_secret(settings)),
+        signer=Signer(secret),
         clock=clock,
     )
 

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import getpass
 import logging
+import secrets
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
@@ -113,7 +114,9 @@ def _with_store(
         )
         await store.open()
         try:
-            return await command(build_gateway(settings, profile, store, utcnow))
+            # No form or session is signed here: any secret does.
+            gw = build_gateway(settings, profile, store, utcnow, secrets.token_urlsafe(32))
+            return await command(gw)
         finally:
             await store.close()
 

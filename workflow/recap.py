@@ -61,6 +61,7 @@ def make_recap(rows: Sequence[RecapRow], profile: Profile, start: date, end: dat
     agencies = profile.agency_names
 
     def states(key: str) -> str:
+        # A complaint the dispatcher has not opened yet reads as being recorded.
         return profile.message(f"state.{key if key != NONE else 'null'}")
 
     verified = [r for r in rows if r.verified_at]
@@ -105,7 +106,7 @@ def _counts(
 ) -> list[Count]:
     counted = Counter(key(r) or NONE for r in rows)
     return [
-        Count(key=k, label=label(k) if k != NONE else NONE, count=n)
+        Count(key=k, label=label(k), count=n)
         for k, n in sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
 

@@ -133,15 +133,16 @@ def test_sections_are_sorted_by_count_then_key(recap: Recap) -> None:
 
 
 def test_labels(recap: Recap) -> None:
-    """Keys are labelled in the profile's words; "-" stays "-"."""
+    """Keys are labelled in the profile's words; a missing category or agency is "-"."""
     state_labels = {c.key: c.label for c in recap.by_state}
     assert state_labels["diteruskan"] == PROFILE.message("state.diteruskan")
-    assert state_labels["-"] == "-"
+    assert state_labels["diterima"] == PROFILE.message("state.diterima")
     category_labels = {c.key: c.label for c in recap.by_category}
     assert category_labels["jalan_jembatan"] == "Jalan, Jembatan dan Drainase"
     assert category_labels["-"] == "-"
     agency_labels = {c.key: c.label for c in recap.by_agency}
     assert agency_labels["PUPR"] == PROFILE.agency_names["PUPR"]
+    assert agency_labels["-"] == "-"
     classification_labels = {c.key: c.label for c in recap.by_classification}
     assert classification_labels["pengaduan"] == "Pengaduan"
 
