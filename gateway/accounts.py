@@ -140,10 +140,12 @@ class Accounts:
         """A new token (API) or session for the account; LockedOut after five failures
         within 15 minutes, BadLogin for a wrong username or password."""
         now = self._clock()
+        # A failure counts for 15 minutes: the lock-out ends once the fifth-newest of
+        # them is that old.
         failures = await self._store.login_failures(username, now - LOCKOUT_WINDOW)
         if len(failures) >= LOCKOUT_FAILURES:
             until = failures[-LOCKOUT_FAILURES] + LOCKOUT_WINDOW
-            raise LockedOut(max(1, math.ceil((until - now).total_seconds())))
+            raise LockedOut(math.ceil((until - now).total_seconds()))
         account = await self._store.get_staff(username)
         usable = account is not None and account.active
         stored = account.password_hash if account is not None and usable else _DUMMY_HASH

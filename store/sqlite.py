@@ -584,6 +584,10 @@ def _filters(query: ComplaintQuery, now: datetime) -> tuple[list[str], list[Any]
             "EXISTS (SELECT 1 FROM case_agencies a WHERE a.agency = ? AND a.complaint_id = c.id)",
             query.seen_by_agency,
         )
+        # Of a case that moved away, the agency knows only that it moved: a filter on what
+        # became of it (its state, agency, deadline) never singles it out.
+        if query.state or query.agency or query.overdue is not None or query.due_soon_until:
+            add("k.agency = ?", query.seen_by_agency)
     # One definition of overdue everywhere: the current deadline (k.due_at, none once
     # answered or closed) has passed.
     if query.overdue is True:
@@ -597,8 +601,12 @@ def _filters(query: ComplaintQuery, now: datetime) -> tuple[list[str], list[Any]
         add("(' ' || c.flags || ' ') LIKE ?", f"% {query.flag.value} %")
     if query.text:
         pattern = "%" + _escape_like(query.text) + "%"
+        # A confidential complaint's words are searched only for those who may read them.
+        readable = "1" if not query.seen_by_agency else "(c.confidential = 0 OR k.agency = ?)"
         add(
-            "(c.text LIKE ? ESCAPE '\\' OR c.location LIKE ? ESCAPE '\\' OR c.tracking_id = ?)",
+            f"((({readable}) AND (c.text LIKE ? ESCAPE '\\' OR c.location LIKE ? ESCAPE '\\')) "
+            "OR c.tracking_id = ?)",
+            *((query.seen_by_agency,) if query.seen_by_agency else ()),
             pattern,
             pattern,
             _as_tracking_id(query.text),

@@ -121,7 +121,7 @@ class SqliteStaffStore(StaffStore):
 
     async def login_failures(self, username: str, since: datetime) -> list[datetime]:
         rows = await self._rows(
-            "SELECT at FROM login_failures WHERE username = ? AND at >= ? ORDER BY at",
+            "SELECT at FROM login_failures WHERE username = ? AND at > ? ORDER BY at",
             (username, ts(since)),
         )
         return [parse_ts(r["at"]) for r in rows]

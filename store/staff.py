@@ -79,7 +79,7 @@ class StaffStore(abc.ABC):
 
     @abc.abstractmethod
     async def login_failures(self, username: str, since: datetime) -> list[datetime]:
-        """When sign-ins as `username` failed since `since`, oldest first."""
+        """When sign-ins as `username` failed after `since`, oldest first."""
 
     @abc.abstractmethod
     async def clear_login_failures(self, username: str) -> None: ...

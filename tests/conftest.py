@@ -19,9 +19,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiohttp import ClientSession, CookieJar, FormData, web
 from aiohttp.test_utils import TestServer
+from argon2 import PasswordHasher
 
 from config.profile import Profile, load_profile
 from config.settings import Settings
+from gateway import accounts
 from gateway.app import create_app
 from gateway.context import GATEWAY, Gateway
 from gateway.dispatcher import Dispatcher
@@ -116,6 +118,14 @@ BAD_SETTINGS: list[tuple[str, str, str]] = [
     ("LAPOR_LOG_LEVEL", "10", "must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
     ("LAPOR_DESK_TOKENS", "budi:pendek", "a desk token must be at least 8 characters"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def quick_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at its cheapest parameters in every test: the same code paths, without a
+    quarter of a second per password (tests/gateway/test_staff_auth.py holds the real ones)."""
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(accounts, "_HASHER", cheap)
 
 
 @pytest.fixture

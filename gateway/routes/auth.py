@@ -62,5 +62,13 @@ async def logout(request: web.Request) -> web.Response:
     await require_staff(request)
     secret = bearer(request)
     assert secret is not None
-    await gateway_of(request).accounts.sign_out(secret)
+    accounts = gateway_of(request).accounts
+    if accounts.env_actor(secret) is not None:
+        raise json_error(
+            400,
+            "not_revocable",
+            "Token operator dicabut dengan menghapusnya dari pengaturan "
+            "(LAPOR_ADMIN_TOKENS, LAPOR_DESK_TOKENS).",
+        )
+    await accounts.sign_out(secret)
     return web.Response(status=204)
