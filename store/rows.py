@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel
 
 from normalizer.models import (
     Attachment,
@@ -21,6 +23,15 @@ class Row(Protocol):
     """A result row addressable by column name (sqlite3.Row, asyncpg.Record)."""
 
     def __getitem__(self, key: str, /) -> Any: ...
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def from_row(model: type[M], row: Any) -> M:
+    """A model from a row whose columns bear its fields' names (the others are ignored);
+    pydantic reads the ISO-8601 times and the enums' values."""
+    return model.model_validate({key: row[key] for key in row.keys()})  # noqa: SIM118
 
 
 COMPLAINT_COLUMNS = (

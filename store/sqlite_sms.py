@@ -23,8 +23,9 @@ from store.sms import (
     SmsTake,
     StoredPart,
 )
+from store.sqlite_part import SqlitePart
 from store.sqlite_workflow import insert_citizen_reply
-from store.sqlite_writer import CommitWakeup, GroupCommitWriter
+from store.sqlite_writer import CommitWakeup
 
 _OUTBOUND_COLUMNS = (
     "id", "gateway", "recipient", "text", "purpose", "complaint_id", "state", "attempts",
@@ -41,18 +42,8 @@ _INSERT_OUTBOUND = (
 )
 
 
-class SqliteSmsStore(SmsStore):
+class SqliteSmsStore(SqlitePart, SmsStore):
     """Mixed into SqliteStore, which provides the connections and the writer."""
-
-    @abc.abstractmethod
-    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]: ...
-
-    @abc.abstractmethod
-    async def _row(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None: ...
-
-    @property
-    @abc.abstractmethod
-    def _write(self) -> GroupCommitWriter: ...
 
     _outbound: CommitWakeup
     _events: CommitWakeup

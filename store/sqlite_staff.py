@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import abc
 import sqlite3
-from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from store.rows import Row, parse_ts, ts
-from store.sqlite_writer import GroupCommitWriter, run_each
+from store.rows import from_row, parse_ts, ts
+from store.sqlite_part import SqlitePart
 from store.staff import AccountExists, NoSuchAccount, StaffAccount, StaffStore
 
 _STAFF_COLUMNS = (
@@ -17,25 +15,9 @@ _STAFF_COLUMNS = (
     "created_at", "updated_at",
 )  # fmt: skip
 
-Job = Callable[[sqlite3.Connection], Any]
 
-
-class SqliteStaffStore(StaffStore):
+class SqliteStaffStore(SqlitePart, StaffStore):
     """Mixed into SqliteStore, which provides the connections and the writer."""
-
-    @abc.abstractmethod
-    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]: ...
-
-    @abc.abstractmethod
-    async def _row(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None: ...
-
-    @property
-    @abc.abstractmethod
-    def _write(self) -> GroupCommitWriter: ...
-
-    async def _one(self, job: Job) -> Any:
-        """One write job; its exception, if any, is raised to the caller."""
-        return await self._write.submit(run_each, job)
 
     async def add_staff(self, account: StaffAccount) -> None:
         row = (
@@ -59,11 +41,11 @@ class SqliteStaffStore(StaffStore):
 
     async def get_staff(self, username: str) -> StaffAccount | None:
         row = await self._row("SELECT * FROM staff WHERE username = ?", (username,))
-        return _account(row) if row else None
+        return from_row(StaffAccount, row) if row else None
 
     async def list_staff(self) -> list[StaffAccount]:
         rows = await self._rows("SELECT * FROM staff ORDER BY role, agency, username")
-        return [_account(r) for r in rows]
+        return [from_row(StaffAccount, r) for r in rows]
 
     async def disable_staff(self, username: str, now: datetime) -> None:
         await self._one(
@@ -97,7 +79,7 @@ class SqliteStaffStore(StaffStore):
             "AND t.expires_at > ? AND s.disabled_at IS NULL",
             (token_hash, kind, ts(now)),
         )
-        return _account(row) if row else None
+        return from_row(StaffAccount, row) if row else None
 
     async def revoke_staff_token(self, token_hash: str, now: datetime) -> bool:
         def revoke(conn: sqlite3.Connection) -> bool:
@@ -145,19 +127,4 @@ def _change_account(
     conn.execute(
         "UPDATE staff_tokens SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL",
         (ts(now), username),
-    )
-
-
-def _account(row: Row) -> StaffAccount:
-    return StaffAccount(
-        username=row["username"],
-        role=row["role"],
-        agency=row["agency"],
-        name=row["name"],
-        jabatan=row["jabatan"],
-        nip=row["nip"],
-        password_hash=row["password_hash"],
-        disabled_at=parse_ts(row["disabled_at"]) if row["disabled_at"] else None,
-        created_at=parse_ts(row["created_at"]),
-        updated_at=parse_ts(row["updated_at"]),
     )

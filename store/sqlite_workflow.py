@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import abc
 import json
 import sqlite3
 from collections.abc import Sequence
@@ -21,8 +20,9 @@ from normalizer.casework import (
 )
 from normalizer.models import Case, Channel, Complaint, RawPayload
 from normalizer.redact import redact_payload
-from store.rows import Row, case_from_row, complaint_from_row, parse_ts, parse_ts_or_none, ts
-from store.sqlite_writer import CommitWakeup, GroupCommitWriter, run_each
+from store.rows import case_from_row, complaint_from_row, from_row, parse_ts, parse_ts_or_none, ts
+from store.sqlite_part import SqlitePart
+from store.sqlite_writer import CommitWakeup
 from store.workflow import (
     AgencyStint,
     CaseRecord,
@@ -54,18 +54,8 @@ _INSERT_MESSAGE = (
 _INSERT_OUTBOX = "INSERT INTO outbox (kind, complaint_id, created_at, data) VALUES (?, ?, ?, ?)"
 
 
-class SqliteWorkflowStore(WorkflowStore):
+class SqliteWorkflowStore(SqlitePart, WorkflowStore):
     """Mixed into SqliteStore, which provides the connections and the writer."""
-
-    @abc.abstractmethod
-    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]: ...
-
-    @abc.abstractmethod
-    async def _row(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None: ...
-
-    @property
-    @abc.abstractmethod
-    def _write(self) -> GroupCommitWriter: ...
 
     _events: CommitWakeup
     _notices: CommitWakeup
@@ -89,20 +79,13 @@ class SqliteWorkflowStore(WorkflowStore):
         return CaseRecord(
             complaint=complaint_from_row(complaint_row),
             case=case_from_row(case_row),
-            drafts=tuple(_draft(r) for r in drafts),
-            notas=tuple(_nota(r) for r in notas),
-            agencies=tuple(
-                AgencyStint(
-                    agency=r["agency"],
-                    since=parse_ts(r["since"]),
-                    until=parse_ts_or_none(r["until"]),
-                )
-                for r in stints
-            ),
+            drafts=tuple(from_row(Draft, r) for r in drafts),
+            notas=tuple(from_row(NotaDinas, r) for r in notas),
+            agencies=tuple(from_row(AgencyStint, r) for r in stints),
         )
 
     async def apply(self, transition: Transition) -> Case:
-        case: Case = await self._write.submit(run_each, lambda conn: self._apply(conn, transition))
+        case: Case = await self._one(lambda conn: self._apply(conn, transition))
         return case
 
     def _apply(self, conn: sqlite3.Connection, t: Transition) -> Case:
@@ -201,22 +184,12 @@ class SqliteWorkflowStore(WorkflowStore):
                 self._events.wrote()
             return added
 
-        added: bool = await self._write.submit(run_each, add)
+        added: bool = await self._one(add)
         return added
 
     async def citizen_reply(self, followup_id: int) -> CitizenReply | None:
         row = await self._row("SELECT * FROM complaint_followups WHERE id = ?", (followup_id,))
-        if row is None:
-            return None
-        return CitizenReply(
-            complaint_id=row["complaint_id"],
-            channel=Channel(row["channel"]),
-            external_id=row["external_id"],
-            text=row["text"],
-            received_at=parse_ts(row["received_at"]),
-            kind=row["kind"],
-            rating=row["rating"],
-        )
+        return from_row(CitizenReply, row) if row is not None else None
 
     async def claim_citizen_messages(
         self, now: datetime, limit: int, lease_seconds: float
@@ -240,7 +213,7 @@ class SqliteWorkflowStore(WorkflowStore):
                     f"SELECT * FROM complaints WHERE id IN ({', '.join('?' * len(ids))})", ids
                 )
             }
-            return [[(_message(r), complaints[r["complaint_id"]]) for r in rows]]
+            return [[(from_row(CitizenMessage, r), complaints[r["complaint_id"]]) for r in rows]]
 
         claimed: list[tuple[CitizenMessage, Complaint]] = await self._write.submit(claim, None)
         return claimed
@@ -253,8 +226,7 @@ class SqliteWorkflowStore(WorkflowStore):
         channel: Channel | None = None,
         detail: str | None = None,
     ) -> None:
-        await self._write.submit(
-            run_each,
+        await self._one(
             lambda conn: conn.execute(
                 "UPDATE citizen_messages SET state = ?, channel = ?, detail = ?, updated_at = ? "
                 "WHERE id = ?",
@@ -267,7 +239,7 @@ class SqliteWorkflowStore(WorkflowStore):
             "SELECT * FROM citizen_messages WHERE complaint_id = ? ORDER BY created_at, id",
             (complaint_id,),
         )
-        return [_message(r) for r in rows]
+        return [from_row(CitizenMessage, r) for r in rows]
 
     async def add_notice(self, complaint_id: str, purpose: str, text: str, now: datetime) -> str:
         message_id = uuid6.uuid7().hex
@@ -278,12 +250,11 @@ class SqliteWorkflowStore(WorkflowStore):
             )
             self._notices.wrote()
 
-        await self._write.submit(run_each, add)
+        await self._one(add)
         return message_id
 
     async def add_desk_items(self, message: CitizenMessage, kinds: tuple[str, ...]) -> None:
-        await self._write.submit(
-            run_each,
+        await self._one(
             lambda conn: conn.executemany(
                 "INSERT INTO desk_items (message_id, kind, complaint_id, created_at) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (message_id, kind) DO NOTHING",
@@ -337,12 +308,11 @@ class SqliteWorkflowStore(WorkflowStore):
             )
             return cur.rowcount == 1
 
-        done: bool = await self._write.submit(run_each, finish)
+        done: bool = await self._one(finish)
         return done
 
     async def set_citizen_code(self, code: CitizenCode) -> None:
-        await self._write.submit(
-            run_each,
+        await self._one(
             lambda conn: conn.execute(
                 "INSERT INTO citizen_codes (complaint_id, kind, code_hash, created_at, "
                 "expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (complaint_id, kind) DO UPDATE "
@@ -362,17 +332,7 @@ class SqliteWorkflowStore(WorkflowStore):
         rows = await self._rows(
             "SELECT * FROM citizen_codes WHERE complaint_id = ? ORDER BY kind", (complaint_id,)
         )
-        return [
-            CitizenCode(
-                complaint_id=r["complaint_id"],
-                kind=r["kind"],
-                code_hash=r["code_hash"],
-                created_at=parse_ts(r["created_at"]),
-                expires_at=parse_ts_or_none(r["expires_at"]),
-                attempts=r["attempts"],
-            )
-            for r in rows
-        ]
+        return [from_row(CitizenCode, r) for r in rows]
 
     async def count_code_attempt(self, complaint_id: str, kind: str, success: bool) -> None:
         sql = (
@@ -381,7 +341,7 @@ class SqliteWorkflowStore(WorkflowStore):
             else "UPDATE citizen_codes SET attempts = attempts + 1 "
             "WHERE complaint_id = ? AND kind = ?"
         )
-        await self._write.submit(run_each, lambda conn: conn.execute(sql, (complaint_id, kind)))
+        await self._one(lambda conn: conn.execute(sql, (complaint_id, kind)))
 
     # -- sweep and recap ----------------------------------------------------------------
 
@@ -407,21 +367,7 @@ class SqliteWorkflowStore(WorkflowStore):
             "WHERE c.received_at >= ? AND c.received_at < ? ORDER BY c.received_at",
             (ts(received_from), ts(received_before)),
         )
-        return [
-            RecapRow(
-                channel=r["channel"],
-                category=r["category"],
-                classification=r["classification"],
-                received_at=parse_ts(r["received_at"]),
-                state=r["state"],
-                agency=r["agency"],
-                verification_due_at=parse_ts_or_none(r["verification_due_at"]),
-                completion_due_at=parse_ts_or_none(r["completion_due_at"]),
-                verified_at=parse_ts_or_none(r["verified_at"]),
-                answered_at=parse_ts_or_none(r["answered_at"]),
-            )
-            for r in rows
-        ]
+        return [from_row(RecapRow, r) for r in rows]
 
 
 def insert_citizen_reply(conn: sqlite3.Connection, reply: CitizenReply) -> bool:
@@ -485,49 +431,3 @@ def _insert_nota(conn: sqlite3.Connection, complaint_id: str, a: Approval) -> No
             a.signer_jabatan, a.signer_nip, ts(a.approved_at),
         ),
     )  # fmt: skip
-
-
-def _draft(r: Row) -> Draft:
-    return Draft(
-        version=r["version"],
-        agency=r["agency"],
-        perihal=r["perihal"],
-        isi=r["isi"],
-        author=r["author"],
-        created_at=parse_ts(r["created_at"]),
-    )
-
-
-def _nota(r: Row) -> NotaDinas:
-    return NotaDinas(
-        draft_version=r["draft_version"],
-        agency=r["agency"],
-        perihal=r["perihal"],
-        isi=r["isi"],
-        sha256=r["sha256"],
-        signer=r["signer"],
-        signer_name=r["signer_name"],
-        signer_jabatan=r["signer_jabatan"],
-        signer_nip=r["signer_nip"],
-        approved_at=parse_ts(r["approved_at"]),
-        year=r["year"],
-        month=r["month"],
-        number_format=r["number_format"],
-        seq=r["seq"],
-        number=r["number"],
-        published_at=parse_ts_or_none(r["published_at"]),
-    )
-
-
-def _message(r: Row) -> CitizenMessage:
-    return CitizenMessage(
-        id=r["id"],
-        complaint_id=r["complaint_id"],
-        purpose=r["purpose"],
-        text=r["text"],
-        state=MessageState(r["state"]),
-        channel=Channel(r["channel"]) if r["channel"] else None,
-        detail=r["detail"],
-        created_at=parse_ts(r["created_at"]),
-        updated_at=parse_ts(r["updated_at"]),
-    )

@@ -26,7 +26,7 @@ from channels.http import json_error
 from gateway.auth import STAFF_READERS, require_staff
 from gateway.context import Gateway, gateway_of
 from gateway.errors import read_json, validation_error
-from normalizer.casework import NotaDinas
+from normalizer.casework import Draft, NotaDinas
 from normalizer.models import (
     Attachment,
     Case,
@@ -112,28 +112,6 @@ class AdminComplaint(BaseModel):
     moved: bool = Field(default=False, description="the case moved away from the caller's agency")
 
 
-class DraftView(BaseModel):
-    version: int
-    perihal: str
-    isi: str
-    author: str
-    created_at: AwareDatetime
-
-
-class NotaView(BaseModel):
-    number: str
-    draft_version: int
-    perihal: str
-    isi: str
-    sha256: str
-    signer: str
-    signer_name: str
-    signer_jabatan: str | None
-    signer_nip: str | None
-    approved_at: AwareDatetime
-    published_at: AwareDatetime | None
-
-
 class MessageView(BaseModel):
     purpose: str
     text: str | None
@@ -147,8 +125,8 @@ class AdminComplaintDetail(AdminComplaint):
     timeline: list[TimelineEntry]
     allowed_actions: list[str] = Field(description="what the caller may do now")
     agencies: list[AgencyStint] = []
-    drafts: list[DraftView] = []
-    notas: list[NotaView] = []
+    drafts: list[Draft] = Field(default=[], description="every version of the nota dinas draft")
+    notas: list[NotaDinas] = Field(default=[], description="every approved nota dinas")
     messages: list[MessageView] = []
 
 
@@ -257,20 +235,14 @@ async def _detail(gw: Gateway, view: CaseView, actor: Actor) -> AdminComplaintDe
         timeline=timeline if readable else [_without_note(e) for e in timeline],
         allowed_actions=[a.value for a in view.allowed],
         agencies=list(record.agencies) if record else [],
-        drafts=[DraftView(**d.model_dump(exclude={"agency"})) for d in record.drafts]
-        if record and readable
-        else [],
-        notas=[_nota_view(n) for n in record.notas] if record and readable else [],
+        drafts=list(record.drafts) if record and readable else [],
+        notas=list(record.notas) if record and readable else [],
         messages=[_message_view(m, readable) for m in messages],
     )
 
 
 def _without_note(entry: TimelineEntry) -> TimelineEntry:
     return entry.model_copy(update={"note": None})
-
-
-def _nota_view(nota: NotaDinas) -> NotaView:
-    return NotaView(**nota.model_dump(include=set(NotaView.model_fields)))
 
 
 def _message_view(message: CitizenMessage, readable: bool) -> MessageView:
