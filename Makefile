@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint fuzz bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,12 +29,24 @@ lint: $(VENV)/.test-deps
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
+# Installing needs root: as another user through sudo, and where there is no sudo, say what to do.
 $(CHROMIUM):
+	@if [ -n "$(SUDO)" ] && ! command -v sudo >/dev/null; then \
+		echo "make: $(CHROMIUM) is missing and installing it needs root, but there is no sudo." >&2; \
+		echo "  Run as root: apt-get update && apt-get install chromium, then make test again." >&2; \
+		exit 1; \
+	fi
 	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 test: lint $(CHROMIUM)
 	$(BIN)/pytest
+
+# The fuzzing of `make test` (tests/fuzz), with many more examples: about 10 minutes here.
+FUZZ_EXAMPLES ?= 1000
+
+fuzz: $(VENV)/.test-deps
+	LAPOR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/fuzz -p no:randomly
 
 # The load generator: Debian's wrk, as the benchmark drives the gateway the way a provider would.
 WRK := /usr/bin/wrk

@@ -5,10 +5,10 @@ Operators and scripts rely on these names; the README lists every one.
 
 from __future__ import annotations
 
-import hashlib
+import ipaddress
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, IPvAnyNetwork, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -27,20 +27,22 @@ class StaffToken:
         return f"StaffToken(staff_id={self.staff_id!r})"
 
 
+MIN_TOKEN_CHARS = 16
+
+
 def parse_staff_tokens(raw: str, role: str) -> list[StaffToken]:
-    """`name:token,name2:token2`; a bare `token` gets a stable anonymous staff id."""
+    """`name:token,name2:token2`; a bare `token` is named by its place in the list
+    (`desk-2`): a name printed on a citizen's receipt must not be derived from a secret."""
     tokens: list[StaffToken] = []
-    for entry in (part.strip() for part in raw.split(",")):
-        if not entry:
-            continue
+    entries = [part.strip() for part in raw.split(",") if part.strip()]
+    for number, entry in enumerate(entries, start=1):
         name, sep, secret = (part.strip() for part in entry.rpartition(":"))
         if not sep:
-            secret = entry
-            name = f"{role}-{hashlib.sha256(entry.encode()).hexdigest()[:8]}"
+            secret, name = entry, f"{role}-{number}"
         if not name:
             raise ValueError(f"a {role} token needs a staff name before ':' (name:token)")
-        if len(secret) < 8:
-            raise ValueError(f"a {role} token must be at least 8 characters")
+        if len(secret) < MIN_TOKEN_CHARS:
+            raise ValueError(f"a {role} token must be at least {MIN_TOKEN_CHARS} characters")
         tokens.append(StaffToken(name, secret))
     return tokens
 
@@ -59,10 +61,18 @@ class Settings(BaseSettings):
     desk_tokens: Annotated[list[StaffToken], NoDecode] = Field(default_factory=list)
     admin_tokens: Annotated[list[StaffToken], NoDecode] = Field(default_factory=list)
     secret_key: SecretStr | None = None
+    env: Literal["development", "production"] = "development"
+    """`production` refuses to start without LAPOR_PUBLIC_BASE_URL and LAPOR_SECRET_KEY."""
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(default_factory=list)
+    """Reverse proxies whose X-Forwarded-For names the client (CIDRs, comma-separated)."""
     upload_dir: str = "./var/uploads"
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     max_upload_files: int = Field(default=5, ge=0)
     max_json_bytes: int = Field(default=256 * 1024, gt=0)
+    uploads_per_hour: int = Field(default=60, ge=0)
+    """Photos and videos one address may upload an hour; 0 is no limit."""
+    orphan_grace_seconds: float = Field(default=24 * 3600, gt=0)
+    """A stored file no complaint references is removed once it is this old."""
     dispatch_enabled: bool = True
     dispatch_poll_seconds: float = Field(default=0.5, gt=0, le=60)
     write_queue_limit: int = Field(default=2000, gt=0)
@@ -80,6 +90,7 @@ class Settings(BaseSettings):
     vonage_api_key: str = ""
     vonage_api_secret: SecretStr | None = None
     vonage_signature_secret: SecretStr | None = None
+    vonage_allow_unsigned: bool = False
     vonage_signature_method: Literal["md5hash", "md5", "sha1", "sha256", "sha512"] = "md5hash"
     vonage_from: str = ""
     vonage_api_url: str = "https://rest.nexmo.com"
@@ -103,6 +114,29 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             role = getattr(info, "field_name", "staff").removesuffix("_tokens")
             return parse_staff_tokens(value, role)
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        networks = []
+        for part in (p.strip() for p in value.split(",") if p.strip()):
+            try:
+                networks.append(ipaddress.ip_network(part))
+            except ValueError:
+                raise ValueError(f"{part!r} is not a network (CIDR, e.g. 10.0.0.0/8)") from None
+        return networks
+
+    @field_validator("env")
+    @classmethod
+    def _production_needs(cls, value: str, info: ValidationInfo) -> str:
+        # Declared after both, so both are read by now.
+        needed = ("public_base_url", "secret_key")
+        missing = [f"LAPOR_{name.upper()}" for name in needed if not info.data.get(name)]
+        if value == "production" and missing:
+            raise ValueError(f"production needs {' and '.join(missing)}")
         return value
 
     @field_validator("public_base_url", "twilio_api_url", "vonage_api_url")

@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import hmac
 import math
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,13 +25,19 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from config.profile import Profile
 from config.settings import Settings, StaffToken
 from store.base import Store
-from store.staff import StaffAccount
+from store.staff import StaffAccount, StaffSession
 from workflow.roles import AGENCY_ROLES, Actor, Role
 
 MIN_PASSWORD = 10
 LOCKOUT_FAILURES = 5
+"""Failed sign-ins as one account from one address within the window."""
+ADDRESS_FAILURES = 20
+"""Failed sign-ins from one address, as anyone, within the window."""
 LOCKOUT_WINDOW = timedelta(minutes=15)
-API, SESSION = "api", "session"
+ACCOUNT, OPERATOR = "account", "operator"
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,39}")
+OPERATOR_LOGIN = ":token"
+"""The name failed token sign-ins are counted under (no account has a colon in it)."""
 
 _HASHER = PasswordHasher()
 # Verified against when the username is unknown, so that a wrong name takes as long as a
@@ -56,7 +63,7 @@ class BadLogin(Exception):
 class Issued:
     token: str
     expires_at: datetime
-    account: StaffAccount
+    username: str
 
 
 def hash_password(password: str) -> str:
@@ -110,6 +117,11 @@ class Accounts:
         nip: str | None = None,
     ) -> StaffAccount:
         """A new account; AccountError names what is wrong, AccountExists a taken name."""
+        if not USERNAME.fullmatch(username):
+            raise AccountError(
+                "a username is 2-40 lower-case letters, digits, '.', '_' or '-', "
+                "beginning with a letter or digit"
+            )
         if role in AGENCY_ROLES and agency is None:
             raise AccountError(f"the role {role.value} needs --agency")
         if role not in AGENCY_ROLES and agency is not None:
@@ -136,16 +148,13 @@ class Accounts:
         hashed = await asyncio.to_thread(hash_password, password)
         await self._store.set_staff_password(username, hashed, self._clock())
 
-    async def sign_in(self, username: str, password: str, address: str | None, kind: str) -> Issued:
-        """A new token (API) or session for the account; LockedOut after five failures
-        within 15 minutes, BadLogin for a wrong username or password."""
+    async def sign_in(self, username: str, password: str, address: str | None) -> StaffAccount:
+        """The account, if the password is its own. Throttled per (account, address), so
+        that nobody can lock an admin out from elsewhere, and per address, so that one
+        address cannot try account after account: LockedOut; BadLogin for a wrong username
+        or password alike."""
         now = self._clock()
-        # A failure counts for 15 minutes: the lock-out ends once the fifth-newest of
-        # them is that old.
-        failures = await self._store.login_failures(username, now - LOCKOUT_WINDOW)
-        if len(failures) >= LOCKOUT_FAILURES:
-            until = failures[-LOCKOUT_FAILURES] + LOCKOUT_WINDOW
-            raise LockedOut(math.ceil((until - now).total_seconds()))
+        await self._throttle(username, address, now)
         account = await self._store.get_staff(username)
         usable = account is not None and account.active
         stored = account.password_hash if account is not None and usable else _DUMMY_HASH
@@ -153,37 +162,96 @@ class Accounts:
             await self._store.record_login_failure(username, address, now)
             raise BadLogin
         assert account is not None
-        await self._store.clear_login_failures(username)
-        return await self.issue(account, kind)
+        await self._store.clear_login_failures(username, address)
+        return account
 
-    async def issue(self, account: StaffAccount, kind: str) -> Issued:
-        token = secrets.token_urlsafe(32)
+    async def operator(self, token: str, address: str | None) -> Actor:
+        """The front-desk operator of a LAPOR_DESK_TOKENS token, throttled as a sign-in."""
         now = self._clock()
-        expires = now + self._token_ttl
-        await self._store.add_staff_token(token_hash(token), account.username, kind, now, expires)
-        return Issued(token, expires, account)
+        await self._throttle(OPERATOR_LOGIN, address, now)
+        actor = self.env_actor(token)
+        if actor is None or actor.role is not Role.PETUGAS_LOKET:
+            await self._store.record_login_failure(OPERATOR_LOGIN, address, now)
+            raise BadLogin
+        return actor
 
-    async def sign_out(self, token: str) -> bool:
+    async def _throttle(self, username: str, address: str | None, now: datetime) -> None:
+        # A failure counts for 15 minutes: a lock-out ends once the oldest failure that
+        # makes it is that old.
+        since = now - LOCKOUT_WINDOW
+        for failures, limit in (
+            (await self._store.login_failures(username, address, since), LOCKOUT_FAILURES),
+            (await self._store.address_failures(address, since), ADDRESS_FAILURES),
+        ):
+            if len(failures) >= limit:
+                until = failures[-limit] + LOCKOUT_WINDOW
+                raise LockedOut(math.ceil((until - now).total_seconds()))
+
+    async def issue_token(self, account: StaffAccount) -> Issued:
+        """A bearer token of the API."""
+        token, now = secrets.token_urlsafe(32), self._clock()
+        expires = now + self._token_ttl
+        await self._store.add_staff_token(token_hash(token), account.username, now, expires)
+        return Issued(token, expires, account.username)
+
+    async def start_session(self, actor: Actor, operator_token: str | None = None) -> Issued:
+        """A session of the staff pages for an account, or for an operator signed in with
+        their token (kept as its hash: a rotated token ends the session)."""
+        token, now = secrets.token_urlsafe(32), self._clock()
+        expires = now + self._token_ttl
+        session = StaffSession(
+            token_hash=token_hash(token),
+            username=actor.username,
+            source=ACCOUNT if operator_token is None else OPERATOR,
+            fingerprint=token_hash(operator_token) if operator_token is not None else None,
+            created_at=now,
+            expires_at=expires,
+        )
+        await self._store.add_session(session)
+        return Issued(token, expires, actor.username)
+
+    async def session_actor(self, token: str) -> Actor | None:
+        """Who a session belongs to, if it still stands: the account active, or the
+        operator's token still the one the session began with."""
+        session = await self._store.session_of(token_hash(token), self._clock())
+        if session is None:
+            return None
+        if session.source == OPERATOR:
+            return next(
+                (
+                    actor
+                    for env, actor in self._env
+                    if actor.username == session.username
+                    and hmac.compare_digest(token_hash(env.secret), session.fingerprint or "")
+                ),
+                None,
+            )
+        account = await self._store.get_staff(session.username)
+        return actor_of(account) if account is not None and account.active else None
+
+    async def end_sessions(self, token: str) -> None:
+        """Signing out ends every session of that account (or operator), not only this one."""
+        session = await self._store.session_of(token_hash(token), self._clock())
+        if session is not None:
+            await self._store.end_sessions(session.username, session.source, self._clock())
+
+    async def revoke_token(self, token: str) -> bool:
         return await self._store.revoke_staff_token(token_hash(token), self._clock())
 
-    async def actor(self, token: str, kind: str = API) -> Actor | None:
-        """Who holds the token: an account's token or session, or an environment token."""
-        if kind == API and (env := self.env_actor(token)) is not None:
+    async def actor(self, token: str) -> Actor | None:
+        """Who holds the bearer token: an account, or an operator of the environment."""
+        if (env := self.env_actor(token)) is not None:
             return env
-        account = await self._store.staff_of_token(token_hash(token), kind, self._clock())
+        account = await self._store.staff_of_token(token_hash(token), self._clock())
         return actor_of(account) if account is not None else None
 
     def env_actor(self, token: str) -> Actor | None:
-        """The environment token's officer (for the desk's sign-in with a token)."""
+        """The operator of an environment token (compared with every one, in constant time)."""
         found = None
         for env, actor in self._env:
             if hmac.compare_digest(env.secret.encode(), token.encode()):
                 found = actor
         return found
-
-    def env_still_has(self, actor: Actor) -> bool:
-        """Whether an environment officer's token is still configured."""
-        return any(a == actor for _, a in self._env)
 
 
 def _verify(stored: str, password: str) -> bool:

@@ -22,8 +22,9 @@ from gateway import openapi
 from gateway.accounts import Accounts
 from gateway.context import GATEWAY, Gateway
 from gateway.dispatcher import Dispatcher
-from gateway.errors import error_middleware
+from gateway.errors import error_middleware, security_headers
 from gateway.intake import IntakeService
+from gateway.limits import Allowance
 from gateway.loops import keep_running
 from gateway.notifier import Notifier
 from gateway.routes import admin, api, auth, desk, public, recap, webform
@@ -38,6 +39,7 @@ from workflow.commands import CitizenCommands
 from workflow.service import WorkflowService
 
 log = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
 
 
 def create_app(
@@ -55,7 +57,8 @@ def create_app(
         clock=clock,
     )
     app = web.Application(
-        middlewares=[error_middleware], client_max_size=settings.max_request_bytes
+        middlewares=[security_headers, error_middleware],
+        client_max_size=settings.max_request_bytes,
     )
     gw = build_gateway(settings, profile, store, clock, _secret(settings))
     gw.channels = [p for cls in PLUGINS if (p := cls.create(gw)) is not None]
@@ -70,6 +73,8 @@ def create_app(
         app.add_routes(module.routes)
     for channel in gw.channels:
         app.add_routes(channel.routes())
+    app.router.add_static("/static", STATIC, append_version=False)
+    app[openapi.DOCUMENT] = openapi.build_openapi(app)
     app.cleanup_ctx.append(_run_store_and_loops)
     return app
 
@@ -100,6 +105,7 @@ def build_gateway(
         blobs=BlobStore(Path(settings.upload_dir)),
         signer=Signer(secret),
         clock=clock,
+        upload_allowance=Allowance(settings.uploads_per_hour, timedelta(hours=1)),
     )
 
 
@@ -146,15 +152,30 @@ def _background(gw: Gateway) -> list[tuple[str, Coroutine[Any, Any, None]]]:
     )
     notifier = Notifier(gw.store, gw.channels, gw.clock, settings.dispatch_poll_seconds)
     sweep_every = settings.sweep_seconds
+    # Often enough that an orphaned file outlives its grace period by little.
+    blobs_every = min(3600.0, settings.orphan_grace_seconds / 4)
     loops: list[tuple[str, Coroutine[Any, Any, None]]] = [
         ("dispatcher", dispatcher.run()),
         ("notifier", notifier.run()),
         ("sweep", keep_running(lambda: _sweep(gw), lambda: asyncio.sleep(sweep_every), "sweep")),
+        (
+            "orphaned-files",
+            keep_running(
+                lambda: _sweep_files(gw), lambda: asyncio.sleep(blobs_every), "orphaned files"
+            ),
+        ),
     ]
     for channel in gw.channels:
         for loop in channel.loops():
             loops.append((loop.name, keep_running(loop.round, loop.idle, loop.name)))
     return loops
+
+
+async def _sweep_files(gw: Gateway) -> int:
+    removed = await gw.blobs.sweep(gw.settings.orphan_grace_seconds, gw.store.referenced_blobs)
+    if removed:
+        log.info("removed %d stored file(s) no complaint references", removed)
+    return 0  # once per period
 
 
 async def _sweep(gw: Gateway) -> int:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import importlib.metadata
 import logging
 import secrets
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 
 from pydantic import ValidationError
@@ -22,6 +24,7 @@ from gateway.accounts import AccountError
 from gateway.app import build_gateway, create_app
 from gateway.context import GATEWAY, Gateway
 from gateway.server import serve
+from store.backup import BlobDamaged, Manifest, Refused, create_backup, restore_backup, sqlite_file
 from store.factory import store_from_url
 from store.sqlite import utcnow
 from store.staff import AccountExists, NoSuchAccount, StaffAccount
@@ -52,6 +55,8 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None) -> int:
         return _check_profile(profile, quiet=True) or _serve(settings, profile)
     if args.command == "staff":
         return _with_store(settings, profile, lambda gw: _staff(gw, args, stdin or sys.stdin))
+    if args.command in ("backup", "restore"):
+        return _backup_or_restore(settings, profile, args)
     return _with_store(settings, profile, lambda gw: _sweep(gw, args))
 
 
@@ -85,6 +90,18 @@ def _parser() -> argparse.ArgumentParser:
         "--at", type=datetime.fromisoformat, help="as of this moment (ISO 8601 with offset)"
     )
     sweep.add_argument("--apply", action="store_true", help="act; without it, only list")
+
+    backup = commands.add_parser(
+        "backup", help="copy the database and its attachment files (the gateway may run)"
+    )
+    backup.add_argument("dir", type=Path, help="a new or empty directory")
+    restore = commands.add_parser(
+        "restore", help="put a backup in place of the database (the gateway stopped)"
+    )
+    restore.add_argument("dir", type=Path, help="a directory written by `backup`")
+    restore.add_argument(
+        "--force", action="store_true", help="replace a database that holds complaints"
+    )
     return parser
 
 
@@ -196,6 +213,94 @@ async def _sweep(gw: Gateway, args: argparse.Namespace) -> int:
         print(f"{step.tracking_id}  {step.kind:<28} {change}")
     print(f"sweep as of {at.isoformat()}: {len(steps)} step(s) {verb}")
     return 0
+
+
+def _backup_or_restore(settings: Settings, profile: Profile, args: argparse.Namespace) -> int:
+    """A refusal exits 2 (nothing was changed); a failure on the way 1."""
+    try:
+        if args.command == "backup":
+            return _backup(settings, profile, args.dir)
+        return _restore(settings, profile, args.dir, force=args.force)
+    except Refused as exc:
+        print(f"lapor-gateway: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, sqlite3.Error, BlobDamaged) as exc:
+        print(f"lapor-gateway: {args.command} failed: {exc}", file=sys.stderr)
+        return 1
+
+
+def _backup(settings: Settings, profile: Profile, target: Path) -> int:
+    made = create_backup(
+        sqlite_file(settings.database_url),
+        Path(settings.upload_dir),
+        target,
+        profile=profile.key,
+        gateway_version=_version(),
+        now=utcnow(),
+    )
+    manifest = made.manifest
+    if manifest.missing_blobs:
+        lines = [f"  {blob.sha256} ({blob.reason})" for blob in manifest.missing_blobs]
+        print(
+            f"lapor-gateway: WARNING: {len(lines)} attachment file(s) that complaints refer "
+            f"to are NOT in this backup (not in {settings.upload_dir}, or not the bytes "
+            "named); the rest of the backup is complete:",
+            *lines,
+            sep="\n",
+            file=sys.stderr,
+        )
+    if made.integrity != ["ok"]:
+        print(
+            "lapor-gateway: WARNING: the database fails its integrity check; the copy is "
+            f"as damaged as the original: {'; '.join(made.integrity)}",
+            file=sys.stderr,
+        )
+    print(f"backup in {target}: {_summary(manifest)}")
+    return 0 if made.whole else 1
+
+
+def _restore(settings: Settings, profile: Profile, backup: Path, *, force: bool) -> int:
+    db = sqlite_file(settings.database_url)
+    restored = restore_backup(backup, db, Path(settings.upload_dir), force=force)
+    manifest = restored.manifest
+    if manifest.profile != profile.key:
+        print(
+            f"lapor-gateway: note: the backup was made with the profile {manifest.profile!r}; "
+            f"this gateway is set to {profile.key!r} (LAPOR_PROFILE)",
+            file=sys.stderr,
+        )
+    if manifest.missing_blobs:
+        print(
+            f"lapor-gateway: note: {len(manifest.missing_blobs)} attachment file(s) were "
+            "already missing when the backup was made (listed in its manifest)",
+            file=sys.stderr,
+        )
+    files = f"{restored.copied} copied, {restored.present} there already"
+    print(f"restored {backup} into {db}: {_summary(manifest)} ({files})")
+    if restored.integrity != ["ok"]:
+        print(
+            "lapor-gateway: the restored database fails its integrity check: "
+            f"{'; '.join(restored.integrity)}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _summary(manifest: Manifest) -> str:
+    size = (manifest.database.size + manifest.blob_bytes) / 2**20
+    return (
+        f"{manifest.complaints} complaints, {len(manifest.blobs)} attachment file(s), "
+        f"{size:.1f} MiB, "
+        f"taken {manifest.created_at.isoformat(timespec='seconds')}"
+    )
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("lapor-gateway")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree, not installed
+        return "unknown"
 
 
 def _serve(settings: Settings, profile: Profile) -> int:

@@ -8,7 +8,7 @@ only in their template, their model and who is recorded as having logged it.
 
 from __future__ import annotations
 
-import secrets
+import math
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,15 +19,13 @@ from pydantic import ValidationError
 
 from channels.complaint_fields import ComplaintFields
 from channels.webform.form import form_to_fields
+from gateway import csrf
 from gateway.context import Gateway, gateway_of
 from gateway.forms import FormRejected, read_form
 from gateway.views import field_errors, render
 from normalizer.models import Channel, RawPayload
 from store.base import IdempotencyConflict, IntakeResult, StoreBusy
-
-CSRF_COOKIE = "lapor_csrf"
-CSRF_FIELD = "csrf_token"
-CSRF_MAX_AGE = 4 * 3600
+from store.blobs import Uploads
 
 M = TypeVar("M", bound=ComplaintFields)
 
@@ -51,26 +49,18 @@ class FormPage:
     ) -> web.Response:
         """The form, filled with `values`, with a fresh CSRF token (a new submission)."""
         gw = gateway_of(request)
-        nonce = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
+        token, nonce = csrf.issue(request, uuid.uuid4().hex)  # a new submission
         context = {
             **self.context,
-            "values": {k: v for k, v in (values or {}).items() if k != CSRF_FIELD},
+            "values": {k: v for k, v in (values or {}).items() if k != csrf.CSRF_FIELD},
             "errors": errors or {},
             "message": message,
-            "csrf_token": gw.signer.csrf_token(nonce, uuid.uuid4().hex),
+            "csrf_token": token,
             "max_upload_mb": gw.form_limits.max_file_mb,
             "max_upload_files": gw.form_limits.max_files,
         }
         response = render(request, self.template, context, status=status)
-        response.set_cookie(
-            CSRF_COOKIE,
-            nonce,
-            httponly=True,
-            samesite=self.same_site,
-            secure=gw.secure_cookies(),
-            max_age=CSRF_MAX_AGE,
-            path="/",
-        )
+        csrf.keep_nonce(request, response, nonce, self.same_site)
         return response
 
 
@@ -81,22 +71,55 @@ async def submit_complaint_form(
     channel_of: Callable[[M], Channel],
     logged_by: str | None = None,
 ) -> IntakeResult | web.Response:
-    """The committed complaint, or the form again with the reason it was not taken."""
+    """The committed complaint, or the form again with the reason it was not taken. The
+    files of a form that is not taken are removed with it: no one fills the disk with
+    uploads the gateway refused."""
     gw = gateway_of(request)
-    nonce = request.cookies.get(CSRF_COOKIE, "")
+    uploads = Uploads(gw.blobs)
+    try:
+        outcome = await _take_form(request, page, model, channel_of, logged_by, uploads)
+    except BaseException:
+        await uploads.discard(gw.store.referenced_blobs)
+        raise
+    if isinstance(outcome, web.Response):
+        await uploads.discard(gw.store.referenced_blobs)
+    else:
+        uploads.close()
+    return outcome
+
+
+async def _take_form(
+    request: web.Request,
+    page: FormPage,
+    model: type[M],
+    channel_of: Callable[[M], Channel],
+    logged_by: str | None,
+    uploads: Uploads,
+) -> IntakeResult | web.Response:
+    gw = gateway_of(request)
 
     def submission_id(fields: Mapping[str, str]) -> str | None:
-        return gw.signer.check_csrf(fields.get(CSRF_FIELD, ""), nonce, CSRF_MAX_AGE)
+        return csrf.purpose_of(request, fields.get(csrf.CSRF_FIELD, ""))
+
+    def gate(fields: Mapping[str, str]) -> FormRejected | None:
+        if submission_id(fields) is None:
+            return FormRejected(403, "error.csrf")
+        wait = gw.upload_allowance.take(gw.client_of(request), gw.clock())
+        if wait is not None:
+            minutes = math.ceil(wait / 60)
+            return FormRejected(429, "error.too_many_uploads", retry_after=wait, minutes=minutes)
+        return None
 
     try:
-        form = await read_form(
-            request, gw.form_limits, gw.blobs, lambda fields: submission_id(fields) is not None
-        )
+        form = await read_form(request, gw.form_limits, uploads, gate)
     except FormRejected as exc:
         message = gw.profile.message(exc.key, **exc.values)
-        return page.show(
+        shown = page.show(
             request, {}, {exc.field: message} if exc.field else {}, message, exc.status
         )
+        if exc.retry_after is not None:
+            shown.headers["Retry-After"] = str(exc.retry_after)
+        return shown
     key = submission_id(form.fields)
     if key is None:
         return page.show(request, form.fields, {}, gw.profile.message("error.csrf"), 403)

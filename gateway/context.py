@@ -13,8 +13,10 @@ from channels.plugin import ChannelPlugin
 from config.profile import Profile
 from config.settings import Settings
 from gateway.accounts import Accounts
+from gateway.clients import client_address
 from gateway.forms import FormLimits
 from gateway.intake import IntakeService
+from gateway.limits import Allowance
 from gateway.signing import Signer
 from store.base import Store
 from store.blobs import BlobStore
@@ -36,6 +38,7 @@ class Gateway:
     blobs: BlobStore
     signer: Signer
     clock: Callable[[], datetime]
+    upload_allowance: Allowance
     channels: list[ChannelPlugin] = field(default_factory=list)
 
     @property
@@ -58,6 +61,10 @@ class Gateway:
 
     def secure_cookies(self) -> bool:
         return self.settings.public_base_url.startswith("https://")
+
+    def client_of(self, request: web.Request) -> str | None:
+        """The client's address, behind LAPOR_TRUSTED_PROXIES as they name it."""
+        return client_address(request, self.settings.trusted_proxies)
 
     def channel(self, name: str) -> ChannelPlugin | None:
         return next((c for c in self.channels if c.name == name), None)

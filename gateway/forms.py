@@ -1,9 +1,11 @@
-"""Reading an HTML form from a hostile client: bounded fields, streamed and sniffed files."""
+"""Reading an HTML form from a hostile client: the whole body bounded in bytes and parts as
+it streams (a chunked request has no Content-Length to check first), bounded fields, and
+files streamed, sniffed and stored only past the form's gate."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -11,21 +13,31 @@ from aiohttp import BodyPartReader, web
 
 from channels.http import read_body
 from channels.webform.form import MAX_FIELD_BYTES
-from channels.webform.media import SNIFF_BYTES, sniff_media
+from channels.webform.media import NotMedia, keep_media, read_head
 from normalizer.models import Attachment
-from store.blobs import BlobStore, BlobTooLarge
+from store.blobs import BlobTooLarge, Uploads
 
 CHUNK = 64 * 1024
+MAX_PARTS = 64
+"""Fields and files of one form: the complaint form has fewer than 20 and 5 files."""
 
 
 class FormRejected(Exception):
     """The form cannot be taken; `status` is the HTTP answer and `key` the catalogue text."""
 
-    def __init__(self, status: int, key: str, field: str | None = None, **values: object) -> None:
+    def __init__(
+        self,
+        status: int,
+        key: str,
+        field: str | None = None,
+        retry_after: int | None = None,
+        **values: object,
+    ) -> None:
         super().__init__(key)
         self.status = status
         self.key = key
         self.field = field
+        self.retry_after = retry_after
         self.values = values
 
 
@@ -47,21 +59,22 @@ class FormLimits:
         return self.max_file_bytes // 2**20
 
 
-# Decides from the fields read so far whether the files that follow may be stored.
-FileGate = Callable[[Mapping[str, str]], bool]
+# Decides from the fields read so far whether the file that follows may be stored (the
+# CSRF token, the sender's upload allowance): None, or the refusal to raise.
+FileGate = Callable[[Mapping[str, str]], "FormRejected | None"]
 
 
 async def read_form(
     request: web.Request,
     limits: FormLimits,
-    blobs: BlobStore | None = None,
+    uploads: Uploads | None = None,
     file_gate: FileGate | None = None,
 ) -> FormData:
     """Fields and files of a urlencoded or multipart form.
 
-    A file is stored only when `blobs` is given and `file_gate` accepts the fields that
-    came before it (the CSRF token), so an unauthenticated client cannot fill the disk;
-    otherwise the form is refused with 403 at the first file.
+    A file is stored only through `uploads` and when `file_gate` lets it, so an
+    unauthenticated client cannot fill the disk; otherwise the form is refused at the first
+    file. The caller discards `uploads` if it refuses the form after all.
     """
     if (request.content_length or 0) > limits.max_request_bytes:
         raise FormRejected(413, "error.too_large", limit_mb=limits.max_file_mb)
@@ -70,30 +83,39 @@ async def read_form(
         if body is None:
             raise FormRejected(413, "error.too_large", limit_mb=limits.max_file_mb)
         try:
-            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+            pairs = parse_qsl(
+                body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_PARTS
+            )
         except UnicodeDecodeError:
             raise FormRejected(400, "error.invalid") from None
+        except ValueError:  # more fields than MAX_PARTS
+            raise FormRejected(413, "error.invalid") from None
         return FormData(fields=dict(pairs))
     if request.content_type != "multipart/form-data":
         raise FormRejected(415, "error.media_type")
-    return await _read_multipart(request, limits, blobs, file_gate)
+    return await _read_multipart(request, limits, uploads, file_gate)
 
 
 async def _read_multipart(
-    request: web.Request, limits: FormLimits, blobs: BlobStore | None, file_gate: FileGate | None
+    request: web.Request, limits: FormLimits, uploads: Uploads | None, file_gate: FileGate | None
 ) -> FormData:
     data = FormData()
+    bounded = _Bounded(request, limits)
     try:
         reader = await request.multipart()
+        parts = 0
         while (part := await reader.next()) is not None:
-            if not isinstance(part, BodyPartReader):
-                raise FormRejected(400, "error.invalid")
+            bounded.check()  # part headers count too
+            parts += 1
+            if parts > MAX_PARTS or not isinstance(part, BodyPartReader):
+                raise FormRejected(413 if parts > MAX_PARTS else 400, "error.invalid")
             if part.filename is None:
-                data.fields[part.name or ""] = await _read_field(part)
+                data.fields[part.name or ""] = await _read_field(part, bounded)
                 continue
-            if blobs is None or file_gate is None or not file_gate(data.fields):
-                raise FormRejected(403, "error.csrf")
-            attachment = await _read_file(part, blobs, limits, len(data.attachments))
+            refusal = file_gate(data.fields) if file_gate else FormRejected(403, "error.csrf")
+            if uploads is None or refusal is not None:
+                raise refusal or FormRejected(403, "error.csrf")
+            attachment = await _read_file(part, uploads, limits, len(data.attachments), bounded)
             if attachment is not None:
                 data.attachments.append(attachment)
     except ValueError as exc:  # aiohttp's multipart parser on a broken body
@@ -101,9 +123,27 @@ async def _read_multipart(
     return data
 
 
-async def _read_field(part: BodyPartReader) -> str:
+class _Bounded:
+    """Counts what has come of the body, so a chunked request without Content-Length (or
+    with a false one) is refused as soon as it passes the limit, not at its end."""
+
+    def __init__(self, request: web.Request, limits: FormLimits) -> None:
+        self._content = request.content
+        self._limits = limits
+
+    async def chunk(self, part: BodyPartReader) -> bytes:
+        chunk = await part.read_chunk(CHUNK)
+        self.check()
+        return chunk
+
+    def check(self) -> None:
+        if self._content.total_bytes > self._limits.max_request_bytes:
+            raise FormRejected(413, "error.too_large", limit_mb=self._limits.max_file_mb)
+
+
+async def _read_field(part: BodyPartReader, bounded: _Bounded) -> str:
     raw = bytearray()
-    while chunk := await part.read_chunk(CHUNK):
+    while chunk := await bounded.chunk(part):
         raw += chunk
         if len(raw) > MAX_FIELD_BYTES:
             raise FormRejected(413, "field.too_long", field=part.name, max=MAX_FIELD_BYTES)
@@ -114,26 +154,19 @@ async def _read_field(part: BodyPartReader) -> str:
 
 
 async def _read_file(
-    part: BodyPartReader, blobs: BlobStore, limits: FormLimits, already: int
+    part: BodyPartReader, uploads: Uploads, limits: FormLimits, already: int, bounded: _Bounded
 ) -> Attachment | None:
-    head = bytearray()
-    while len(head) < SNIFF_BYTES and (chunk := await part.read_chunk(CHUNK)):
-        head += chunk
+    head = await read_head(lambda: bounded.chunk(part))
     if not head and not part.filename:
         return None  # the empty file input a browser sends when nothing was chosen
     if already >= limits.max_files:
         raise FormRejected(413, "error.too_many_files", field=part.name, limit=limits.max_files)
-    media = sniff_media(bytes(head))
-    if media is None:
-        raise FormRejected(415, "error.media_type", field=part.name)
-
-    async def chunks() -> AsyncIterator[bytes]:
-        yield bytes(head)
-        while chunk := await part.read_chunk(CHUNK):
-            yield chunk
-
     try:
-        sha256, size = await blobs.put(chunks(), limits.max_file_bytes)
+        media, sha256, size = await keep_media(
+            head, lambda: bounded.chunk(part), uploads, limits.max_file_bytes
+        )
+    except NotMedia:
+        raise FormRejected(415, "error.media_type", field=part.name) from None
     except BlobTooLarge:
         raise FormRejected(
             413, "error.too_large", field=part.name, limit_mb=limits.max_file_mb

@@ -147,6 +147,8 @@ class CitizenText:
     raw: RawPayload | None = None
     reporter: Reporter = field(default_factory=Reporter)
     flags: tuple[Flag, ...] = ()
+    has_media: bool = False
+    """A photo or video came with it: then a few words (or none) are not too short."""
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ PostgreSQL backend can implement it later without touching them.
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -190,6 +190,10 @@ class Store(SmsStore, StaffStore, WorkflowStore, abc.ABC):
     @abc.abstractmethod
     async def wait_for_notices(self, max_wait: float) -> None:
         """Return when messages to citizens may have been committed, or after `max_wait` s."""
+
+    @abc.abstractmethod
+    async def referenced_blobs(self, shas: Collection[str]) -> set[str]:
+        """Which of these stored files a complaint references."""
 
     @abc.abstractmethod
     async def health(self) -> dict[str, object]: ...

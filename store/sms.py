@@ -1,4 +1,5 @@
-"""What the SMS channel keeps: parts of long messages, every message taken in, replies to send.
+"""What the SMS channel keeps: parts of long messages, every message taken in, replies to
+send, and the photos an MMS brought.
 
 The SMS channel (channels/sms/) depends on `SmsStore` only; the SQLite backend
 implements it in store/sqlite_sms.py.
@@ -15,7 +16,7 @@ from enum import StrEnum
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from normalizer.casework import CitizenReply
-from normalizer.models import Complaint, ComplaintDraft, Flag, RawPayload
+from normalizer.models import Attachment, Complaint, ComplaintDraft, Flag, RawPayload
 
 
 class _Model(BaseModel):
@@ -97,6 +98,47 @@ class RateLimit:
     since: datetime
 
 
+class MediaState(StrEnum):
+    PENDING = "pending"
+    FETCHED = "fetched"
+    FAILED = "failed"
+    """The provider would not give it (a 4xx), or kept failing past the last attempt."""
+    REFUSED = "refused"
+    """Not ours to fetch (a host other than the provider's API), or not taken: no photo or
+    video, too large, or past the complaint's number of files."""
+
+
+class NewMedia(_Model):
+    """A picture or video an MMS announced, recorded with its SMS."""
+
+    url: str
+    content_type: str = Field(description="as the provider announced it")
+    refused: str | None = None
+    """Why it is never to be fetched (recorded `refused`); None: fetch it."""
+
+
+class SmsMedia(_Model):
+    """A pending media of an MMS, claimed to be fetched."""
+
+    id: int
+    complaint_id: str
+    url: str
+    content_type: str = Field(description="as the provider announced it")
+    attempts: int = Field(description="this one included")
+    next_attempt_at: AwareDatetime
+    last_error: str | None = Field(default=None, description="of the attempt before")
+
+
+class MediaOutcome(_Model):
+    """How one attempt to fetch a media ended: `fetched` with its attachment, `pending`
+    again from `retry_at`, or `failed`/`refused` with the reason."""
+
+    state: MediaState
+    error: str | None = None
+    retry_at: AwareDatetime | None = None
+    attachment: Attachment | None = None
+
+
 @dataclass(frozen=True)
 class SmsTake:
     """One whole SMS to take in, and what it files: everything `take_sms` commits at once.
@@ -115,6 +157,8 @@ class SmsTake:
     reply: CitizenReply | None = None
     """The citizen's words on their case or rating of its answer, for the workflow."""
     queue: Callable[[SmsRecord], OutboundSms] | None = None
+    media: tuple[NewMedia, ...] = ()
+    """Recorded for the complaint the SMS files or names, in order (none without one)."""
 
 
 class OutboundState(StrEnum):
@@ -175,7 +219,8 @@ class SmsStore(abc.ABC):
         (gateway, message id) means it was taken before: nothing is written and that
         record is returned. Past the rate limit (counted in the same transaction, so
         concurrent SMS cannot all slip under it) the complaint is flagged `rate_limited`
-        and the record gets no reply."""
+        and the record gets no reply. The SMS's media are recorded for the record's
+        complaint, pending (or refused, as `take.media` says)."""
 
     @abc.abstractmethod
     async def sms_gateway_of(self, complaint_id: str) -> str | None:
@@ -219,3 +264,21 @@ class SmsStore(abc.ABC):
     @abc.abstractmethod
     async def wait_for_outbound(self, max_wait: float) -> None:
         """Return when an SMS may have been queued, or after `max_wait` seconds."""
+
+    @abc.abstractmethod
+    async def claim_sms_media(
+        self, now: datetime, limit: int, lease_until: datetime, max_files: int
+    ) -> list[SmsMedia]:
+        """Due pending media to fetch, at most one per complaint (its first, so a
+        complaint's photos are attached in order), each with one more attempt and not due
+        again before `lease_until` (committed), so a fetch cut short by a crash is tried
+        again then. Pending media of a complaint that holds `max_files` attachments already
+        are refused first, never fetched."""
+
+    @abc.abstractmethod
+    async def finish_sms_media(
+        self, media_id: int, outcome: MediaOutcome, now: datetime, max_files: int
+    ) -> MediaState:
+        """Record the attempt. A fetched media's attachment is appended to its complaint's
+        in the same transaction, unless the complaint holds `max_files` attachments
+        already: then it is refused. Returns the state recorded."""

@@ -9,7 +9,7 @@ import json
 import secrets
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 import aiosqlite
 import uuid6
 
-from normalizer.models import Case, Complaint, ComplaintDraft, TimelineEntry
+from normalizer.models import Attachment, Case, Complaint, ComplaintDraft, TimelineEntry
 from normalizer.tracking import InvalidTrackingId, generate_tracking_id, parse_tracking_id
 from store.base import (
     ComplaintQuery,
@@ -64,14 +64,20 @@ _INSERT_CASE_OPENED = (
     "INSERT INTO case_events (complaint_id, at, kind, state, actor) "
     "VALUES (?, ?, 'case.opened', ?, 'dispatcher')"
 )
+_INSERT_BLOB_REF = "INSERT OR IGNORE INTO complaint_blobs (sha256, complaint_id) VALUES (?, ?)"
+_APPEND_ATTACHMENT = (
+    "UPDATE complaints SET attachments = json_insert(attachments, '$[#]', json(?)) "
+    "WHERE id = ? AND json_array_length(attachments) < ?"
+)
 _INSERT_STINT = "INSERT INTO case_agencies (complaint_id, agency, since) VALUES (?, ?, ?)"
 _FINISH_EVENT = "UPDATE outbox SET done_at = ? WHERE seq = ?"
 _CASE_SELECT = ", ".join(f"k.{c} AS k_{c}" for c in CASE_COLUMNS)
 
 # Everything that happened to one complaint, in order: its receipt, the workflow's events,
 # the citizen's follow-ups and ratings, every message to the citizen with how it went, and
-# every SMS said to them (answered in the gateway's webhook reply, or sent through a sender).
-# A status-page code is never shown: it is the citizen's key.
+# every SMS said to them (answered in the gateway's webhook reply, or sent through a sender),
+# and every photo of an MMS once fetched, failed or refused (its type and why, never its
+# URL). A status-page code is never shown: it is the citizen's key.
 _TIMELINE_PARTS = (
     "SELECT received_at AS at, 'complaint.received' AS kind, NULL AS state, "
     "COALESCE(logged_by, channel) AS actor, NULL AS note, NULL AS role, NULL AS from_state, "
@@ -89,6 +95,10 @@ _TIMELINE_PARTS = (
     "CASE WHEN purpose = 'code' THEN NULL ELSE text END "
     "|| COALESCE(' [' || last_error || ']', ''), NULL, NULL, 5, rowid "
     "FROM sms_outbound WHERE complaint_id = ?",
+    "SELECT updated_at, 'sms.media', state, gateway, "
+    "COALESCE(json_extract(attachment, '$.content_type'), content_type) "
+    "|| COALESCE(' [' || last_error || ']', ''), NULL, NULL, 6, id "
+    "FROM sms_media WHERE complaint_id = ? AND state <> 'pending'",
 )
 _TIMELINE = " UNION ALL ".join(_TIMELINE_PARTS) + " ORDER BY at, src, seq"
 _TIMELINE_SOURCES = len(_TIMELINE_PARTS)
@@ -267,7 +277,7 @@ class SqliteStore(SqliteSmsStore, SqliteStaffStore, SqliteWorkflowStore, Store):
         now = self._clock()
         created_at = ts(now)
         results: list[Any] = []
-        complaints, outbox, payloads = [], [], []
+        complaints, outbox, payloads, blobs = [], [], [], []
         for draft, window in items:
             key = (draft.channel.value, draft.external_id)
             prior = known.get(key) if draft.external_id else None
@@ -296,6 +306,7 @@ class SqliteStore(SqliteSmsStore, SqliteStaffStore, SqliteWorkflowStore, Store):
             outbox.append((EVENT_COMPLAINT_RECEIVED, complaint.id, created_at))
             if draft.raw is not None:
                 payloads.append((complaint.id, draft.raw.content_type, draft.raw.body))
+            blobs += [(a.sha256, complaint.id) for a in draft.attachments]
             results.append(IntakeResult(complaint=complaint, created=True))
         if complaints:
             conn.executemany(_INSERT_COMPLAINT, complaints)
@@ -305,7 +316,21 @@ class SqliteStore(SqliteSmsStore, SqliteStaffStore, SqliteWorkflowStore, Store):
             self._events.wrote()
         if payloads:
             conn.executemany("INSERT INTO inbound_payloads VALUES (?, ?, ?)", payloads)
+        if blobs:
+            conn.executemany(_INSERT_BLOB_REF, blobs)
         return results
+
+    def _attach(
+        self, conn: sqlite3.Connection, complaint_id: str, attachment: Attachment, max_files: int
+    ) -> bool:
+        """Append a file to a complaint's attachments and reference it, unless the complaint
+        holds `max_files` already; inside the open transaction (an MMS photo, fetched after
+        its complaint was filed)."""
+        row = (attachment.model_dump_json(), complaint_id, max_files)
+        if conn.execute(_APPEND_ATTACHMENT, row).rowcount != 1:
+            return False
+        conn.execute(_INSERT_BLOB_REF, (attachment.sha256, complaint_id))
+        return True
 
     # -- reads ----------------------------------------------------------------------
 
@@ -453,6 +478,19 @@ class SqliteStore(SqliteSmsStore, SqliteStaffStore, SqliteWorkflowStore, Store):
 
     async def wait_for_notices(self, max_wait: float) -> None:
         await self._notices.wait(max_wait)
+
+    async def referenced_blobs(self, shas: Collection[str]) -> set[str]:
+        wanted = sorted(set(shas))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):  # within SQLite's parameter limit
+            chunk = wanted[start : start + 500]
+            rows = await self._rows(
+                "SELECT DISTINCT sha256 FROM complaint_blobs "
+                f"WHERE sha256 IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+            found.update(row[0] for row in rows)
+        return found
 
     async def health(self) -> dict[str, object]:
         row = await self._row("PRAGMA journal_mode")

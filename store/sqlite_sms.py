@@ -1,23 +1,27 @@
-"""The SMS channel's tables in the embedded SQLite store (migration 0003)."""
+"""The SMS channel's tables in the embedded SQLite store (migrations 0003 and 0005)."""
 
 from __future__ import annotations
 
 import abc
 import sqlite3
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from normalizer.models import Complaint, ComplaintDraft, Flag, RawPayload
+from normalizer.models import Attachment, Complaint, ComplaintDraft, Flag, RawPayload
 from store.rows import Row, parse_ts, ts
 from store.sms import (
+    MediaOutcome,
+    MediaState,
+    NewMedia,
     OutboundSms,
     OutboundState,
     PartAdded,
     PartGroup,
     PartKey,
     ReplyVia,
+    SmsMedia,
     SmsRecord,
     SmsStore,
     SmsTake,
@@ -40,6 +44,29 @@ _INSERT_OUTBOUND = (
     f"INSERT INTO sms_outbound ({', '.join(_OUTBOUND_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(_OUTBOUND_COLUMNS))}) ON CONFLICT (id) DO NOTHING"
 )
+_INSERT_MEDIA = (
+    "INSERT INTO sms_media (complaint_id, gateway, message_id, position, url, content_type, "
+    "state, last_error, next_attempt_at, created_at, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# Pending media of complaints that hold their number of files already: never fetched.
+_REFUSE_FULL = (
+    "UPDATE sms_media SET state = 'refused', last_error = ?, updated_at = ? "
+    "WHERE state = 'pending' AND (SELECT json_array_length(c.attachments) FROM complaints c "
+    "WHERE c.id = sms_media.complaint_id) >= ?"
+)
+# The first pending media of each complaint, if due: one at a time per complaint keeps its
+# photos in the MMS's order and lets the file limit be checked before each download.
+_DUE_MEDIA = (
+    "SELECT * FROM sms_media m WHERE m.state = 'pending' AND m.next_attempt_at <= ? "
+    "AND m.id = (SELECT min(f.id) FROM sms_media f "
+    "WHERE f.complaint_id = m.complaint_id AND f.state = 'pending') "
+    "ORDER BY m.next_attempt_at, m.id LIMIT ?"
+)
+_FINISH_MEDIA = (
+    "UPDATE sms_media SET state = ?, last_error = ?, attachment = ?, "
+    "next_attempt_at = COALESCE(?, next_attempt_at), updated_at = ? WHERE id = ?"
+)
 
 
 class SqliteSmsStore(SqlitePart, SmsStore):
@@ -47,12 +74,19 @@ class SqliteSmsStore(SqlitePart, SmsStore):
 
     _outbound: CommitWakeup
     _events: CommitWakeup
+    _clock: Callable[[], datetime]
 
     @abc.abstractmethod
     def _intake_batch(
         self, conn: sqlite3.Connection, items: Sequence[tuple[ComplaintDraft, timedelta]]
     ) -> list[Any]:
         """SqliteStore's intake, inside the open transaction."""
+
+    @abc.abstractmethod
+    def _attach(
+        self, conn: sqlite3.Connection, complaint_id: str, attachment: Attachment, max_files: int
+    ) -> bool:
+        """SqliteStore's: a file appended to a complaint (False if it holds `max_files`)."""
 
     # -- parts of long messages -----------------------------------------------------
 
@@ -135,6 +169,10 @@ class SqliteSmsStore(SqlitePart, SmsStore):
             if record.reply_via is ReplyVia.SENDER and take.queue is not None:
                 queued.append(take.queue(record))
         conn.executemany(_INSERT_SMS, [_sms_row(r) for r in records.values()])
+        if any(take.media for take, _ in fresh.values()):  # an MMS: a text SMS skips this
+            at = ts(self._clock())
+            media = [row for k, (t, _) in fresh.items() for row in _media_rows(t, records[k], at)]
+            conn.executemany(_INSERT_MEDIA, media)
         for reply in (t.reply for t, _ in fresh.values() if t.reply is not None):
             if insert_citizen_reply(conn, reply):
                 self._events.wrote()
@@ -272,6 +310,59 @@ class SqliteSmsStore(SqlitePart, SmsStore):
     async def wait_for_outbound(self, max_wait: float) -> None:
         await self._outbound.wait(max_wait)
 
+    # -- media of MMS ---------------------------------------------------------------
+
+    async def claim_sms_media(
+        self, now: datetime, limit: int, lease_until: datetime, max_files: int
+    ) -> list[SmsMedia]:
+        def claim(conn: sqlite3.Connection, _: Sequence[None]) -> list[Any]:
+            conn.execute(_REFUSE_FULL, (_full(max_files), ts(now), max_files))
+            rows = conn.execute(_DUE_MEDIA, (ts(now), limit)).fetchall()
+            conn.executemany(
+                "UPDATE sms_media SET attempts = attempts + 1, next_attempt_at = ?, "
+                "updated_at = ? WHERE id = ?",
+                [(ts(lease_until), ts(now), row["id"]) for row in rows],
+            )
+            return [[_claimed(row, lease_until) for row in rows]]
+
+        claimed: list[SmsMedia] = await self._write.submit(claim, None)
+        return claimed
+
+    async def finish_sms_media(
+        self, media_id: int, outcome: MediaOutcome, now: datetime, max_files: int
+    ) -> MediaState:
+        state: MediaState = await self._write.submit(
+            self._finish_media_batch, (media_id, outcome, now, max_files)
+        )
+        return state
+
+    def _finish_media_batch(
+        self, conn: sqlite3.Connection, items: Sequence[tuple[int, MediaOutcome, datetime, int]]
+    ) -> list[Any]:
+        return [self._finish_media(conn, *item) for item in items]
+
+    def _finish_media(
+        self,
+        conn: sqlite3.Connection,
+        media_id: int,
+        outcome: MediaOutcome,
+        now: datetime,
+        max_files: int,
+    ) -> MediaState:
+        """Record an attempt; a fetched media joins its complaint's attachments, if there is
+        room, in the same transaction."""
+        state, error, attachment = outcome.state, outcome.error, outcome.attachment
+        if attachment is not None:
+            (complaint_id,) = conn.execute(
+                "SELECT complaint_id FROM sms_media WHERE id = ?", (media_id,)
+            ).fetchone()
+            if not self._attach(conn, complaint_id, attachment, max_files):
+                state, error, attachment = MediaState.REFUSED, _full(max_files), None
+        retry_at = ts(outcome.retry_at) if outcome.retry_at else None
+        stored = attachment.model_dump_json() if attachment else None
+        conn.execute(_FINISH_MEDIA, (state.value, error, stored, retry_at, ts(now), media_id))
+        return state
+
 
 def _records_of(
     conn: sqlite3.Connection, takes: Sequence[SmsTake]
@@ -339,6 +430,37 @@ def _sms_row(record: SmsRecord) -> tuple[Any, ...]:
         record.intent, record.complaint_id, " ".join(record.flags), record.reply,
         record.reply_via.value if record.reply_via else None,
     )  # fmt: skip
+
+
+def _media_rows(take: SmsTake, record: SmsRecord, at: str) -> list[tuple[Any, ...]]:
+    """The SMS's media, for the complaint it filed or named: pending, or refused with why."""
+    if record.complaint_id is None:
+        return []
+    return [_media_row(record, position, media, at) for position, media in enumerate(take.media)]
+
+
+def _media_row(record: SmsRecord, position: int, media: NewMedia, at: str) -> tuple[Any, ...]:
+    state = MediaState.REFUSED if media.refused else MediaState.PENDING
+    return (
+        record.complaint_id, record.gateway, record.message_id, position, media.url,
+        media.content_type, state.value, media.refused, at, at, at,
+    )  # fmt: skip
+
+
+def _full(max_files: int) -> str:
+    return f"the complaint holds the most files allowed ({max_files})"
+
+
+def _claimed(row: Row, lease_until: datetime) -> SmsMedia:
+    return SmsMedia(
+        id=row["id"],
+        complaint_id=row["complaint_id"],
+        url=row["url"],
+        content_type=row["content_type"],
+        attempts=row["attempts"] + 1,
+        next_attempt_at=lease_until,
+        last_error=row["last_error"],
+    )
 
 
 def _add_part(conn: sqlite3.Connection, key: PartKey, part: StoredPart) -> PartAdded:

@@ -8,7 +8,7 @@ from typing import Any
 
 from store.rows import from_row, parse_ts, ts
 from store.sqlite_part import SqlitePart
-from store.staff import AccountExists, NoSuchAccount, StaffAccount, StaffStore
+from store.staff import AccountExists, NoSuchAccount, StaffAccount, StaffSession, StaffStore
 
 _STAFF_COLUMNS = (
     "username", "role", "agency", "name", "jabatan", "nip", "password_hash", "disabled_at",
@@ -60,24 +60,22 @@ class SqliteStaffStore(SqlitePart, StaffStore):
         )
 
     async def add_staff_token(
-        self, token_hash: str, username: str, kind: str, now: datetime, expires_at: datetime
+        self, token_hash: str, username: str, now: datetime, expires_at: datetime
     ) -> None:
         await self._one(
             lambda conn: conn.execute(
                 "INSERT INTO staff_tokens (token_hash, username, kind, created_at, expires_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (token_hash, username, kind, ts(now), ts(expires_at)),
+                "VALUES (?, ?, 'api', ?, ?)",
+                (token_hash, username, ts(now), ts(expires_at)),
             )
         )
 
-    async def staff_of_token(
-        self, token_hash: str, kind: str, now: datetime
-    ) -> StaffAccount | None:
+    async def staff_of_token(self, token_hash: str, now: datetime) -> StaffAccount | None:
         row = await self._row(
             "SELECT s.* FROM staff_tokens t JOIN staff s ON s.username = t.username "
-            "WHERE t.token_hash = ? AND t.kind = ? AND t.revoked_at IS NULL "
+            "WHERE t.token_hash = ? AND t.revoked_at IS NULL "
             "AND t.expires_at > ? AND s.disabled_at IS NULL",
-            (token_hash, kind, ts(now)),
+            (token_hash, ts(now)),
         )
         return from_row(StaffAccount, row) if row else None
 
@@ -93,6 +91,36 @@ class SqliteStaffStore(SqlitePart, StaffStore):
         revoked: bool = await self._one(revoke)
         return revoked
 
+    async def add_session(self, session: StaffSession) -> None:
+        await self._one(
+            lambda conn: conn.execute(
+                "INSERT INTO sessions (token_hash, username, source, fingerprint, created_at, "
+                "expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    session.token_hash,
+                    session.username,
+                    session.source,
+                    session.fingerprint,
+                    ts(session.created_at),
+                    ts(session.expires_at),
+                ),
+            )
+        )
+
+    async def session_of(self, token_hash: str, now: datetime) -> StaffSession | None:
+        row = await self._row(
+            "SELECT * FROM sessions WHERE token_hash = ? AND revoked_at IS NULL AND expires_at > ?",
+            (token_hash, ts(now)),
+        )
+        return from_row(StaffSession, row) if row else None
+
+    async def end_sessions(self, username: str, source: str, now: datetime) -> int:
+        def end(conn: sqlite3.Connection) -> int:
+            return _end_sessions(conn, username, source, now)
+
+        ended: int = await self._one(end)
+        return ended
+
     async def record_login_failure(self, username: str, address: str | None, now: datetime) -> None:
         await self._one(
             lambda conn: conn.execute(
@@ -101,16 +129,29 @@ class SqliteStaffStore(SqlitePart, StaffStore):
             )
         )
 
-    async def login_failures(self, username: str, since: datetime) -> list[datetime]:
+    async def login_failures(
+        self, username: str, address: str | None, since: datetime
+    ) -> list[datetime]:
         rows = await self._rows(
-            "SELECT at FROM login_failures WHERE username = ? AND at > ? ORDER BY at",
-            (username, ts(since)),
+            "SELECT at FROM login_failures WHERE username = ? AND address IS ? AND at > ? "
+            "ORDER BY at",
+            (username, address, ts(since)),
         )
         return [parse_ts(r["at"]) for r in rows]
 
-    async def clear_login_failures(self, username: str) -> None:
+    async def address_failures(self, address: str | None, since: datetime) -> list[datetime]:
+        rows = await self._rows(
+            "SELECT at FROM login_failures WHERE address IS ? AND at > ? ORDER BY at",
+            (address, ts(since)),
+        )
+        return [parse_ts(r["at"]) for r in rows]
+
+    async def clear_login_failures(self, username: str, address: str | None) -> None:
         await self._one(
-            lambda conn: conn.execute("DELETE FROM login_failures WHERE username = ?", (username,))
+            lambda conn: conn.execute(
+                "DELETE FROM login_failures WHERE username = ? AND address IS ?",
+                (username, address),
+            )
         )
 
 
@@ -128,3 +169,13 @@ def _change_account(
         "UPDATE staff_tokens SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL",
         (ts(now), username),
     )
+    _end_sessions(conn, username, "account", now)
+
+
+def _end_sessions(conn: sqlite3.Connection, username: str, source: str, now: datetime) -> int:
+    cur = conn.execute(
+        "UPDATE sessions SET revoked_at = ? "
+        "WHERE source = ? AND username = ? AND revoked_at IS NULL",
+        (ts(now), source, username),
+    )
+    return cur.rowcount

@@ -31,6 +31,21 @@ class StaffAccount(BaseModel):
         return self.disabled_at is None
 
 
+class StaffSession(BaseModel):
+    """A signed-in browser of the desk or the console, kept as its token's SHA-256."""
+
+    model_config = ConfigDict(frozen=True)
+
+    token_hash: str
+    username: str
+    source: str
+    """`account`, or `operator` (a token of LAPOR_DESK_TOKENS)."""
+    fingerprint: str | None = None
+    """For an operator: the SHA-256 of the token it began with."""
+    created_at: AwareDatetime
+    expires_at: AwareDatetime
+
+
 class AccountExists(Exception):
     """`staff add` of a username that is taken."""
 
@@ -60,17 +75,27 @@ class StaffStore(abc.ABC):
 
     @abc.abstractmethod
     async def add_staff_token(
-        self, token_hash: str, username: str, kind: str, now: datetime, expires_at: datetime
-    ) -> None: ...
+        self, token_hash: str, username: str, now: datetime, expires_at: datetime
+    ) -> None:
+        """An API token of the account."""
 
     @abc.abstractmethod
-    async def staff_of_token(
-        self, token_hash: str, kind: str, now: datetime
-    ) -> StaffAccount | None:
-        """The active account holding an unexpired, unrevoked token of this kind."""
+    async def staff_of_token(self, token_hash: str, now: datetime) -> StaffAccount | None:
+        """The active account holding this unexpired, unrevoked API token."""
 
     @abc.abstractmethod
     async def revoke_staff_token(self, token_hash: str, now: datetime) -> bool: ...
+
+    @abc.abstractmethod
+    async def add_session(self, session: StaffSession) -> None: ...
+
+    @abc.abstractmethod
+    async def session_of(self, token_hash: str, now: datetime) -> StaffSession | None:
+        """The unexpired, unrevoked session of this token."""
+
+    @abc.abstractmethod
+    async def end_sessions(self, username: str, source: str, now: datetime) -> int:
+        """End every session of the account (or operator); returns how many."""
 
     @abc.abstractmethod
     async def record_login_failure(
@@ -78,8 +103,14 @@ class StaffStore(abc.ABC):
     ) -> None: ...
 
     @abc.abstractmethod
-    async def login_failures(self, username: str, since: datetime) -> list[datetime]:
-        """When sign-ins as `username` failed after `since`, oldest first."""
+    async def login_failures(
+        self, username: str, address: str | None, since: datetime
+    ) -> list[datetime]:
+        """When sign-ins as `username` from `address` failed after `since`, oldest first."""
 
     @abc.abstractmethod
-    async def clear_login_failures(self, username: str) -> None: ...
+    async def address_failures(self, address: str | None, since: datetime) -> list[datetime]:
+        """When sign-ins from `address`, as anyone, failed after `since`, oldest first."""
+
+    @abc.abstractmethod
+    async def clear_login_failures(self, username: str, address: str | None) -> None: ...

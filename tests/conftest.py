@@ -116,7 +116,9 @@ BAD_SETTINGS: list[tuple[str, str, str]] = [
     ("LAPOR_LOG_LEVEL", "garbage", "must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
     ("LAPOR_LOG_LEVEL", "", "must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
     ("LAPOR_LOG_LEVEL", "10", "must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
-    ("LAPOR_DESK_TOKENS", "budi:pendek", "a desk token must be at least 8 characters"),
+    ("LAPOR_DESK_TOKENS", "budi:pendek-sekali", "a desk token must be at least 16 characters"),
+    ("LAPOR_ENV", "staging", "Input should be 'development' or 'production'"),
+    ("LAPOR_TRUSTED_PROXIES", "10.0.0.0/33", "'10.0.0.0/33' is not a network (CIDR"),
 ]
 
 

@@ -176,12 +176,6 @@ ActionRequest = Annotated[
 ]
 
 
-class ActionEnvelope(BaseModel):
-    """The body of `POST /api/v1/complaints/{tracking_id}/actions`."""
-
-    request: ActionRequest
-
-
 # -- refusals -----------------------------------------------------------------------------
 
 

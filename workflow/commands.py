@@ -108,7 +108,8 @@ class CitizenCommands:
     def _complaint(self, command: Command, message: CitizenText) -> CitizenPlan:
         # Never empty: a message without a word is a help request (normalizer.commands).
         text = clean_text(command.text)
-        too_short = len(text) < self._min_chars
+        # A photo shows what a few words (or none) leave out.
+        too_short = len(text) < self._min_chars and not message.has_media
         flags = message.flags + ((Flag.TOO_SHORT,) if too_short else ())
         inbound = Inbound(
             channel=message.channel,

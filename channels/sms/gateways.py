@@ -74,10 +74,16 @@ def sms_gateways(settings: Settings, profile: Profile) -> SmsGateways:
         gateways.senders["gammu"] = GammuSender(gateways.gammu)
     _warn_unanswerable(gateways)
     if "vonage" in webhooks and s.vonage_signature_secret is None:
-        log.warning(
-            "LAPOR_VONAGE_SIGNATURE_SECRET is not set: anyone who finds the Vonage webhook can "
-            "file SMS complaints in any number's name and have replies sent to it"
-        )
+        if s.vonage_allow_unsigned:
+            log.warning(
+                "LAPOR_VONAGE_ALLOW_UNSIGNED is on: anyone who finds the Vonage webhook can "
+                "file SMS complaints in any number's name and have replies sent to it"
+            )
+        else:
+            log.error(
+                "LAPOR_VONAGE_SIGNATURE_SECRET is not set: every Vonage delivery is refused "
+                "(403) until it is (or LAPOR_VONAGE_ALLOW_UNSIGNED=true, not recommended)"
+            )
     if "twilio" in webhooks and not s.public_base_url:
         log.warning(
             "LAPOR_PUBLIC_BASE_URL is not set: Twilio signs the public URL it calls, and "

@@ -1,6 +1,6 @@
 """The SMS channel as the gateway mounts it: the webhooks of Twilio, Vonage and Kannel,
-the loops (the sender, long messages whose parts stopped, Gammu's inbox) and the citizen's
-messages said by SMS."""
+the loops (the sender, long messages whose parts stopped, Gammu's inbox, MMS photos) and
+the citizen's messages said by SMS."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from aiohttp import web
 from channels.plugin import ChannelHost, ChannelPlugin, Delivery, DeliveryState, Loop
 from channels.sms.gammu.inbox import GammuInbox
 from channels.sms.gateways import SmsGateways, sms_gateways
+from channels.sms.media import TwilioMedia
 from channels.sms.pollers import ExpiredParts, GammuPoller
 from channels.sms.routes import SmsWebhooks
 from channels.sms.sending import OutboundSmsWorker
@@ -30,10 +31,17 @@ class SmsPlugin(ChannelPlugin):
     name = "sms"
     reply_channels = frozenset({Channel.SMS})
 
-    def __init__(self, host: ChannelHost, gateways: SmsGateways, service: SmsService) -> None:
+    def __init__(
+        self,
+        host: ChannelHost,
+        gateways: SmsGateways,
+        service: SmsService,
+        media: TwilioMedia | None = None,
+    ) -> None:
         self._host = host
         self.gateways = gateways
         self.service = service
+        self.media = media
 
     @classmethod
     def create(cls, host: ChannelHost) -> SmsPlugin:
@@ -42,7 +50,11 @@ class SmsPlugin(ChannelPlugin):
             rate_limit=settings.sms_rate_limit,
             rate_window=timedelta(seconds=settings.sms_rate_window_seconds),
         )
-        return cls(host, sms_gateways(settings, host.profile), SmsService(host, limits))
+        gateways = sms_gateways(settings, host.profile)
+        # Of the gateways, only Twilio delivers MMS (its webhook records their media).
+        media = TwilioMedia.from_host(host) if "twilio" in gateways.webhooks else None
+        service = SmsService(host, limits, media.wake if media else None)
+        return cls(host, gateways, service, media)
 
     def routes(self) -> Iterable[web.AbstractRouteDef]:
         return SmsWebhooks(self._host, self.service, self.gateways).routes()
@@ -63,6 +75,8 @@ class SmsPlugin(ChannelPlugin):
             Loop("sms-outbound", worker.run_once, worker.idle),
             Loop("sms-parts", expired.run_once, _sleep(every_s)),
         ]
+        if self.media is not None:
+            loops.append(Loop("sms-media", self.media.run_once, self.media.idle))
         if self.gateways.gammu is not None:
             poller = GammuPoller(self.service, GammuInbox(self.gateways.gammu))
             loops.append(Loop("gammu", poller.run_once, _sleep(settings.gammu_poll_seconds)))
@@ -114,6 +128,8 @@ class SmsPlugin(ChannelPlugin):
 
     async def close(self) -> None:
         await self.gateways.close()
+        if self.media is not None:
+            await self.media.close()
 
 
 def _sleep(seconds: float) -> Callable[[], Awaitable[object]]:

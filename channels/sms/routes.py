@@ -93,6 +93,10 @@ class SmsWebhooks:
         if secret is not None:
             method = settings.vonage_signature_method
             vonage.verify_signature(params, secret.get_secret_value(), method, self._host.clock())
+        elif not settings.vonage_allow_unsigned:
+            # Unsigned, anyone could file complaints in any number's name and make the
+            # regency pay for replies to numbers they choose.
+            raise ForbiddenSms("unsigned Vonage deliveries are refused")
         await self._service.receive(vonage.parse(params, self._host.clock(), _raw(request, body)))
         # Vonage wants a 200 and nothing else; the reply goes out through its SMS API.
         return web.Response(status=200)

@@ -1,6 +1,6 @@
 """SMS to 1708, whichever gateway carried it: put long messages together, have the
 citizen's commands read the words (CEK, TAMBAH, PUAS … or a complaint), commit it with its
-reply, and give the reply once.
+reply (and an MMS's photos to fetch), and give the reply once.
 
 Every step is idempotent on the gateway's message id, so a delivery retried after a
 crash (Vonage retries for a day, Gammu's row stays unprocessed) gets the same complaint
@@ -13,15 +13,18 @@ import base64
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from channels.plugin import ChannelHost
+from channels.sms.media import new_media
 from channels.sms.models import SmsMessage
 from channels.sms.texts import incomplete_marker
-from normalizer.commands import CitizenText
+from normalizer.commands import CitizenPlan, CitizenText, Intent
 from normalizer.models import Channel, Flag, RawPayload, Reporter
 from store.sms import (
+    NewMedia,
     OutboundSms,
     PartGroup,
     PartKey,
@@ -37,6 +40,9 @@ log = logging.getLogger(__name__)
 # These gateways send our HTTP answer as the reply SMS (TwiML, Kannel's text/plain body);
 # the others get it through their sender (Vonage's API, Gammu's outbox).
 INLINE_GATEWAYS = frozenset({"twilio", "kannel"})
+# An MMS's photos go with a new complaint or words added to one; a status request or a
+# rating keeps none.
+MEDIA_INTENTS = frozenset({Intent.COMPLAINT, Intent.FOLLOW_UP})
 
 
 @dataclass(frozen=True)
@@ -47,10 +53,17 @@ class SmsLimits:
 
 
 class SmsService:
-    def __init__(self, host: ChannelHost, limits: SmsLimits) -> None:
+    def __init__(
+        self,
+        host: ChannelHost,
+        limits: SmsLimits,
+        media_recorded: Callable[[], None] | None = None,
+    ) -> None:
+        """`media_recorded` is told when an SMS has recorded media to fetch."""
         self._host = host
         self.store = host.store
         self._limits = limits
+        self._media_recorded = media_recorded
 
     async def receive(self, message: SmsMessage) -> str | None:
         """Take one delivery; returns the reply to give in the HTTP answer (inline gateways
@@ -122,17 +135,7 @@ class SmsService:
         *,
         inline: bool,
     ) -> str | None:
-        said = CitizenText(
-            channel=Channel.SMS,
-            sender=message.sender,
-            text=message.text,
-            external_id=f"{message.gateway}:{message_id}",
-            received_at=message.received_at,
-            raw=message.raw,
-            reporter=Reporter(phone=message.sender),
-            flags=flags,
-        )
-        plan = await self._host.citizen.plan(said)
+        plan, media = await self._plan(message, message_id, flags)
         record = SmsRecord(
             gateway=message.gateway,
             message_id=message_id,
@@ -152,11 +155,37 @@ class SmsService:
             duplicate_window=self._host.intake.duplicate_window,
             reply=plan.reply,
             queue=None if inline else self._reply,
+            media=media,
         )
         stored = await self.store.take_sms(take)
+        if self._media_recorded and any(m.refused is None for m in media):
+            self._media_recorded()
         if Flag.RATE_LIMITED in stored.flags and stored.reply is None:
             log.warning("SMS over the rate limit from a sender: stored, flagged, not answered")
         return _inline(stored)
+
+    async def _plan(
+        self, message: SmsMessage, message_id: str, flags: tuple[Flag, ...]
+    ) -> tuple[CitizenPlan, tuple[NewMedia, ...]]:
+        """What the SMS asks for, and the media it keeps. A photo alone is a complaint (an
+        SMS without a word is otherwise a puzzled one, answered with the formats)."""
+        text = message.text
+        if message.media and not text.strip():
+            text = self._host.profile.message("sms.photo_only")
+        said = CitizenText(
+            channel=Channel.SMS,
+            sender=message.sender,
+            text=text,
+            external_id=f"{message.gateway}:{message_id}",
+            received_at=message.received_at,
+            raw=message.raw,
+            reporter=Reporter(phone=message.sender),
+            flags=flags,
+            has_media=bool(message.media),
+        )
+        plan = await self._host.citizen.plan(said)
+        keeps_media = message.media and plan.intent in MEDIA_INTENTS
+        return plan, tuple(map(new_media, message.media)) if keeps_media else ()
 
     def _reply(self, record: SmsRecord) -> OutboundSms:
         assert record.reply is not None

@@ -23,9 +23,11 @@ from pydantic import (
 from channels.app.models import ErrorBody, FieldProblem
 from channels.complaint_fields import AgencyCode, CategoryCode
 from channels.http import json_error
+from gateway.apidoc import operation
 from gateway.auth import STAFF_READERS, require_staff
 from gateway.context import Gateway, gateway_of
 from gateway.errors import read_json, validation_error
+from gateway.params import LocalDate
 from normalizer.casework import Draft, NotaDinas
 from normalizer.models import (
     Attachment,
@@ -67,8 +69,8 @@ class QueueParams(BaseModel):
     )
     flag: Flag | None = None
     q: str | None = Field(default=None, max_length=200)
-    from_: date | None = Field(default=None, alias="from")
-    to: date | None = None
+    from_: LocalDate | None = Field(default=None, alias="from")
+    to: LocalDate | None = None
     sort: QueueSort = QueueSort.NEWEST
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=500)
@@ -143,6 +145,13 @@ class ActionRefused(ErrorBody):
 
 
 @routes.get("/api/v1/complaints")
+@operation(
+    "The unified queue (an agency's roles see their agency's cases)",
+    {200: (QueueResponse, "One page of the queue")},
+    query=QueueParams,
+    secured=True,
+    errors=(400, 401, 403, 422),
+)
 async def queue(request: web.Request) -> web.Response:
     gw = gateway_of(request)
     actor = await require_staff(request, STAFF_READERS)
@@ -163,6 +172,12 @@ async def queue(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/complaints/{tracking_id}")
+@operation(
+    "One case with its timeline and what the caller may do",
+    {200: (AdminComplaintDetail, "The case")},
+    secured=True,
+    errors=(401, 403, 404),
+)
 async def one(request: web.Request) -> web.Response:
     gw = gateway_of(request)
     actor = await require_staff(request, STAFF_READERS)
@@ -171,6 +186,16 @@ async def one(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/complaints/{tracking_id}/actions")
+@operation(
+    "Take one workflow action on the case's current version",
+    {
+        200: (AdminComplaintDetail, "Taken; the case as it is now"),
+        409: (ActionRefused, "Not in this state, or a stale version"),
+    },
+    body=_ACTION.json_schema(ref_template="#/components/schemas/{model}"),
+    secured=True,
+    errors=(400, 401, 403, 404, 413, 415, 422, 503),
+)
 async def act(request: web.Request) -> web.Response:
     gw = gateway_of(request)
     actor = await require_staff(request, STAFF_READERS)

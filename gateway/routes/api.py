@@ -12,6 +12,7 @@ from channels.app.models import AppComplaintRequest, ComplaintCreated
 from channels.complaint_fields import ComplaintFields
 from channels.desk.models import DeskComplaintRequest
 from channels.http import json_error
+from gateway.apidoc import operation
 from gateway.auth import require_staff
 from gateway.context import Gateway, gateway_of
 from gateway.errors import read_json, validation_error
@@ -25,7 +26,23 @@ IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 routes = web.RouteTableDef()
 
 
+_IDEMPOTENCY_HEADER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Retries with the same key return the same complaint.",
+    "schema": {"type": "string", "maxLength": 255},
+}
+
+
 @routes.post("/api/v1/complaints")
+@operation(
+    "File a complaint (mobile app)",
+    {201: (ComplaintCreated, "Committed; the tracking ID is durable")},
+    body=AppComplaintRequest,
+    headers=(_IDEMPOTENCY_HEADER,),
+    errors=(400, 413, 415, 422, 503),
+)
 async def create_complaint(request: web.Request) -> web.Response:
     gw = gateway_of(request)
     key = _idempotency_key(request)
@@ -35,6 +52,14 @@ async def create_complaint(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/desk/complaints")
+@operation(
+    "Log a walk-in or phone complaint (front desk)",
+    {201: (ComplaintCreated, "Committed; print the tracking ID and the citizen's code")},
+    body=DeskComplaintRequest,
+    headers=(_IDEMPOTENCY_HEADER,),
+    secured=True,
+    errors=(400, 401, 403, 413, 415, 422, 503),
+)
 async def create_desk_complaint(request: web.Request) -> web.Response:
     gw = gateway_of(request)
     officer = await require_staff(request, {Role.PETUGAS_LOKET})

@@ -6,7 +6,8 @@ from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from channels.http import json_error
-from gateway.accounts import API, BadLogin, LockedOut
+from gateway.accounts import BadLogin, LockedOut
+from gateway.apidoc import operation
 from gateway.auth import bearer, require_staff
 from gateway.context import gateway_of
 from gateway.errors import read_json, validation_error
@@ -30,6 +31,12 @@ class TokenIssued(BaseModel):
 
 
 @routes.post("/api/v1/auth/token")
+@operation(
+    "Sign in with a staff account for a bearer token",
+    {200: (TokenIssued, "Signed in")},
+    body=TokenRequest,
+    errors=(400, 401, 413, 415, 422, 429, 503),
+)
 async def token(request: web.Request) -> web.Response:
     gw = gateway_of(request)
     body = await read_json(request, MAX_LOGIN_BYTES)
@@ -38,7 +45,7 @@ async def token(request: web.Request) -> web.Response:
     except ValidationError as exc:
         raise validation_error(exc, "Nama pengguna dan kata sandi diperlukan.") from None
     try:
-        issued = await gw.accounts.sign_in(login.username, login.password, request.remote, API)
+        account = await gw.accounts.sign_in(login.username, login.password, gw.client_of(request))
     except LockedOut as exc:
         raise json_error(
             429,
@@ -48,16 +55,20 @@ async def token(request: web.Request) -> web.Response:
         ) from None
     except BadLogin:
         raise json_error(401, "bad_login", "Nama pengguna atau kata sandi salah.") from None
+    issued = await gw.accounts.issue_token(account)
     body_out = TokenIssued(
-        token=issued.token,
-        expires_at=issued.expires_at,
-        role=issued.account.role,
-        agency=issued.account.agency,
+        token=issued.token, expires_at=issued.expires_at, role=account.role, agency=account.agency
     )
     return web.Response(text=body_out.model_dump_json(), content_type="application/json")
 
 
 @routes.post("/api/v1/auth/logout")
+@operation(
+    "Revoke the bearer token",
+    {204: (None, "Revoked")},
+    secured=True,
+    errors=(400, 401, 503),
+)
 async def logout(request: web.Request) -> web.Response:
     await require_staff(request)
     secret = bearer(request)
@@ -70,5 +81,5 @@ async def logout(request: web.Request) -> web.Response:
             "Token operator dicabut dengan menghapusnya dari pengaturan "
             "(LAPOR_ADMIN_TOKENS, LAPOR_DESK_TOKENS).",
         )
-    await accounts.sign_out(secret)
+    await accounts.revoke_token(secret)
     return web.Response(status=204)

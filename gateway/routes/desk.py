@@ -1,9 +1,9 @@
 """`/desk`: the front-desk page where staff log walk-in and phone complaints, and print
 the answer letters (or call the citizens) of the complaints they took.
 
-Staff sign in with a `petugas_loket` account (a server-side session, which signing out,
-a new password or a disabled account ends at once), or with a token of
-`LAPOR_DESK_TOKENS` (a signed cookie, valid while the token is configured).
+Staff sign in with a `petugas_loket` account or a token of `LAPOR_DESK_TOKENS`; either
+way the session is kept on the server, and signing out, a new password, a disabled
+account or a rotated token ends it at once.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from channels.desk.models import DeskComplaintRequest
-from gateway.accounts import SESSION, BadLogin, LockedOut
+from gateway import csrf
+from gateway.accounts import BadLogin, LockedOut, actor_of
 from gateway.complaint_form import FormPage, receipt_page, submit_complaint_form
 from gateway.context import gateway_of
 from gateway.forms import FormRejected, read_form
@@ -21,24 +22,16 @@ from workflow.roles import Actor, Role
 
 SESSION_COOKIE = "lapor_desk"
 SESSION_MAX_AGE = 12 * 3600  # one working day at the counter
-_ACCOUNT = "a."  # a session cookie of an account carries its session token after this
+LOGIN, LOGOUT = "desk-login", "desk-logout"
 
 routes = web.RouteTableDef()
 
 
 async def desk_officer(request: web.Request) -> Actor | None:
     """The front-desk officer signed in on this browser, if any."""
-    gw = gateway_of(request)
     cookie = request.cookies.get(SESSION_COOKIE, "")
-    if cookie.startswith(_ACCOUNT):
-        actor = await gw.accounts.actor(cookie.removeprefix(_ACCOUNT), SESSION)
-        return actor if actor is not None and actor.role is Role.PETUGAS_LOKET else None
-    staff_id = gw.signer.check_session(cookie, "desk", SESSION_MAX_AGE) if cookie else None
-    if staff_id is None:
-        return None
-    actor = Actor(username=staff_id, role=Role.PETUGAS_LOKET, may_act=False)
-    # A token removed from the settings ends its holder's sessions at the next restart.
-    return actor if gw.accounts.env_still_has(actor) else None
+    actor = await gateway_of(request).accounts.session_actor(cookie) if cookie else None
+    return actor if actor is not None and actor.role is Role.PETUGAS_LOKET else None
 
 
 @routes.get("/desk")
@@ -54,32 +47,32 @@ async def login(request: web.Request) -> web.Response:
     gw = gateway_of(request)
     try:
         form = await read_form(request, gw.form_limits)
-    except FormRejected:
-        return _login_page(request, status=400)
+    except FormRejected as exc:
+        return _login_page(request, status=exc.status)
     fields = form.fields
-    username, password = fields.get("username", "").strip(), fields.get("password", "")
-    if username:
-        try:
-            issued = await gw.accounts.sign_in(username, password, request.remote, SESSION)
-        except LockedOut as exc:
-            response = _login_page(request, error=gw.profile.message("error.locked"), status=429)
-            response.headers["Retry-After"] = str(exc.retry_after)
-            return response
-        except BadLogin:
-            return _login_page(request, error=gw.profile.message("error.login"), status=403)
-        if issued.account.role != Role.PETUGAS_LOKET:
-            await gw.accounts.sign_out(issued.token)
-            return _login_page(request, error=gw.profile.message("error.login"), status=403)
-        cookie = _ACCOUNT + issued.token
-    else:
-        actor = gw.accounts.env_actor(fields.get("token", "").strip())
-        if actor is None or actor.role is not Role.PETUGAS_LOKET:
-            return _login_page(request, error=gw.profile.message("error.login"), status=403)
-        cookie = gw.signer.session(actor.username, "desk")
+    if csrf.purpose_of(request, fields.get(csrf.CSRF_FIELD, "")) != LOGIN:
+        return _login_page(request, error=gw.profile.message("error.csrf"), status=403)
+    username, token = fields.get("username", "").strip(), fields.get("token", "").strip()
+    address = gw.client_of(request)
+    try:
+        if username:
+            account = await gw.accounts.sign_in(username, fields.get("password", ""), address)
+            if account.role != Role.PETUGAS_LOKET:
+                raise BadLogin
+            issued = await gw.accounts.start_session(actor_of(account))
+        else:
+            officer = await gw.accounts.operator(token, address)
+            issued = await gw.accounts.start_session(officer, operator_token=token)
+    except LockedOut as exc:
+        response = _login_page(request, error=gw.profile.message("error.locked"), status=429)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except BadLogin:
+        return _login_page(request, error=gw.profile.message("error.login"), status=403)
     response = web.HTTPSeeOther("/desk")
     response.set_cookie(
         SESSION_COOKIE,
-        cookie,
+        issued.token,
         httponly=True,
         samesite="Strict",
         secure=gw.secure_cookies(),
@@ -91,9 +84,14 @@ async def login(request: web.Request) -> web.Response:
 
 @routes.post("/desk/logout")
 async def logout(request: web.Request) -> web.Response:
+    """Signing out ends every session of the officer, on every browser."""
+    gw = gateway_of(request)
+    form = await read_form(request, gw.form_limits)
+    if csrf.purpose_of(request, form.fields.get(csrf.CSRF_FIELD, "")) != LOGOUT:
+        return _login_page(request, error=gw.profile.message("error.csrf"), status=403)
     cookie = request.cookies.get(SESSION_COOKIE, "")
-    if cookie.startswith(_ACCOUNT):
-        await gateway_of(request).accounts.sign_out(cookie.removeprefix(_ACCOUNT))
+    if cookie:
+        await gw.accounts.end_sessions(cookie)
     response = web.HTTPSeeOther("/desk")
     response.del_cookie(SESSION_COOKIE, path="/")
     raise response
@@ -154,9 +152,13 @@ async def item_done(request: web.Request) -> web.Response:
 
 async def _page(request: web.Request, officer: Actor) -> FormPage:
     waiting = await gateway_of(request).store.desk_items(open_only=True)
-    context = {"staff_id": officer.username, "waiting": waiting}
+    logout_token, _ = csrf.issue(request, LOGOUT)
+    context = {"staff_id": officer.username, "waiting": waiting, "logout_token": logout_token}
     return FormPage(template="desk.html", same_site="Strict", context=context)
 
 
 def _login_page(request: web.Request, error: str | None = None, status: int = 200) -> web.Response:
-    return render(request, "desk_login.html", {"error": error}, status=status)
+    token, nonce = csrf.issue(request, LOGIN)
+    response = render(request, "desk_login.html", {"error": error, "csrf_token": token}, status)
+    csrf.keep_nonce(request, response, nonce, "Strict")
+    return response

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
+from collections.abc import Callable
 from datetime import date
 from typing import Literal
 from urllib.parse import parse_qsl, quote
@@ -15,7 +16,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from channels.app.models import FieldProblem
 from channels.http import json_error, read_body_within
-from gateway.complaint_form import CSRF_COOKIE, CSRF_MAX_AGE
+from gateway import csrf
+from gateway.apidoc import H, operation
 from gateway.context import Gateway, gateway_of
 from gateway.errors import validation_error
 from gateway.views import render
@@ -68,6 +70,20 @@ class PublicStatus(BaseModel):
     may_rate: bool = Field(default=False, description="the answer waits for a rating")
 
 
+class CitizenAnswer(BaseModel):
+    """What the status page's forms answer a JSON client, in Bahasa Indonesia."""
+
+    message: str
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    profile: str
+    database: dict[str, object]
+    channels: dict[str, dict[str, object]]
+
+
 class CitizenForm(BaseModel):
     """The status page's forms; `kode` is the 6-digit code."""
 
@@ -78,7 +94,22 @@ class CitizenForm(BaseModel):
     rating: Literal["puas", "tidak_puas"] | None = None
 
 
+def _citizen_step_doc(summary: str) -> Callable[[H], H]:
+    answer = (CitizenAnswer, "Taken, or why not")
+    return operation(
+        summary,
+        {202: answer, 403: answer, 409: answer, 429: answer},
+        body=CitizenForm,
+        errors=(400, 404, 413, 422, 503),
+        html=(202, 403, 404, 409, 429),
+    )
+
+
 @routes.get("/healthz")
+@operation(
+    "Health: the store, and each channel's state",
+    {200: (Health, "Up"), 503: (Health, "The store cannot answer")},
+)
 async def healthz(request: web.Request) -> web.Response:
     gw = gateway_of(request)
     try:
@@ -94,14 +125,14 @@ async def healthz(request: web.Request) -> web.Response:
             channels[channel.name] = await channel.health()
         except Exception as exc:
             channels[channel.name] = {"status": "error", "error": type(exc).__name__}
-    body = {
-        "status": status,
-        "version": VERSION,
-        "profile": gw.profile.key,
-        "database": database,
-        "channels": channels,
-    }
-    return web.json_response(body, status=code)
+    body = Health(
+        status=status,
+        version=VERSION,
+        profile=gw.profile.key,
+        database=database,
+        channels=channels,
+    )
+    return web.Response(text=body.model_dump_json(), status=code, content_type="application/json")
 
 
 @routes.get("/")
@@ -122,6 +153,12 @@ async def status_lookup(request: web.Request) -> web.Response:
 
 
 @routes.get("/status/{tracking_id}")
+@operation(
+    "Public status (JSON with Accept: application/json, else the page)",
+    {200: (PublicStatus, "Status")},
+    errors=(404,),
+    html=(200, 404),
+)
 async def status(request: web.Request) -> web.Response:
     gw = gateway_of(request)
     found = await _complaint(request)
@@ -134,6 +171,7 @@ async def status(request: web.Request) -> web.Response:
 
 
 @routes.post("/status/{tracking_id}/code")
+@_citizen_step_doc("Send a 6-digit code to the complaint's reply address")
 async def request_code(request: web.Request) -> web.Response:
     gw = gateway_of(request)
     found = await _complaint(request)
@@ -151,11 +189,13 @@ async def request_code(request: web.Request) -> web.Response:
 
 
 @routes.post("/status/{tracking_id}/reply")
+@_citizen_step_doc("Answer the question on hold (needs the code)")
 async def reply(request: web.Request) -> web.Response:
     return await _citizen_step(request, "followup")
 
 
 @routes.post("/status/{tracking_id}/rating")
+@_citizen_step_doc("Rate the published answer (needs the code)")
 async def rating(request: web.Request) -> web.Response:
     return await _citizen_step(request, "rating")
 
@@ -224,9 +264,7 @@ async def _form(request: web.Request, complaint: Complaint, *, need_code: bool) 
             data = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
         except UnicodeDecodeError:
             raise json_error(400, "malformed_form", "Formulir tidak dapat dibaca.") from None
-        nonce = request.cookies.get(CSRF_COOKIE, "")
-        token = gw.signer.check_csrf(str(data.get("csrf_token", "")), nonce, CSRF_MAX_AGE)
-        if token != _csrf_purpose(complaint):
+        if csrf.purpose_of(request, str(data.get(csrf.CSRF_FIELD, ""))) != _csrf_purpose(complaint):
             raise json_error(403, "csrf", gw.profile.message("error.csrf"))
     if not need_code:
         return CitizenForm.model_construct(kode="", text="", rating=None)
@@ -249,27 +287,18 @@ async def _answered(
 ) -> web.Response:
     message = gw.profile.message(key)
     if request.content_type == "application/json" or _prefers_json(request):
-        return web.json_response({"message": message}, status=code)
+        body = CitizenAnswer(message=message).model_dump_json()
+        return web.Response(text=body, status=code, content_type="application/json")
     return _page(request, await public_status(gw, complaint), message, status=code)
 
 
 def _page(
     request: web.Request, view: PublicStatus, message: str | None, status: int = 200
 ) -> web.Response:
-    gw = gateway_of(request)
-    nonce = request.cookies.get(CSRF_COOKIE) or uuid.uuid4().hex
-    token = gw.signer.csrf_token(nonce, f"status:{view.tracking_id}")
+    token, nonce = csrf.issue(request, f"status:{view.tracking_id}")
     context = {"status": view, "problem": None, "message": message, "csrf_token": token}
     response = render(request, "status.html", context, status=status)
-    response.set_cookie(
-        CSRF_COOKIE,
-        nonce,
-        httponly=True,
-        samesite="Lax",
-        secure=gw.secure_cookies(),
-        max_age=CSRF_MAX_AGE,
-        path="/",
-    )
+    csrf.keep_nonce(request, response, nonce)
     return response
 
 

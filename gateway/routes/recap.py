@@ -5,20 +5,23 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Literal
 
 from aiohttp import web
 from openpyxl import Workbook
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from gateway.apidoc import operation
 from gateway.auth import require_staff
 from gateway.context import gateway_of
 from gateway.errors import validation_error
+from gateway.params import LocalDate
 from workflow.recap import Recap, make_recap
 from workflow.roles import REGENCY_READERS
 
 routes = web.RouteTableDef()
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_DAYS = 366 * 3
 
 HEADER = (
@@ -31,8 +34,8 @@ Cell = str | int | float | None
 class RecapParams(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    from_: date = Field(alias="from", description="first local date of receipt")
-    to: date = Field(description="last local date of receipt (inclusive)")
+    from_: LocalDate = Field(alias="from", description="first local date of receipt")
+    to: LocalDate = Field(description="last local date of receipt (inclusive)")
     format: Literal["json", "csv", "xlsx"] = "json"
 
     @model_validator(mode="after")
@@ -45,6 +48,14 @@ class RecapParams(BaseModel):
 
 
 @routes.get("/api/v1/recap")
+@operation(
+    "The recap of a period (format=csv or xlsx: a download)",
+    {200: (Recap, "The recap, or the same table as a download")},
+    query=RecapParams,
+    secured=True,
+    files={200: ("text/csv", XLSX)},
+    errors=(401, 403, 422),
+)
 async def recap(request: web.Request) -> web.Response:
     gw = gateway_of(request)
     await require_staff(request, REGENCY_READERS)
@@ -67,7 +78,7 @@ async def recap(request: web.Request) -> web.Response:
         )
     return web.Response(
         body=to_xlsx(result),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        content_type=XLSX,
         headers=disposition,
     )
 

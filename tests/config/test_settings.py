@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from config.settings import Settings, StaffToken, parse_staff_tokens
+from config.settings import Settings, StaffToken
 from tests.conftest import BAD_SETTINGS
 
 pytestmark = pytest.mark.usefixtures("clean_env")
@@ -68,11 +67,11 @@ def test_secret_key_is_read_and_kept_secret(clean_env: pytest.MonkeyPatch) -> No
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("ani:rahasia-ani-01,budi:rahasia-budi-02",
-         [("ani", "rahasia-ani-01"), ("budi", "rahasia-budi-02")]),
-        (" ani : rahasia-ani-01 , , budi:rahasia-budi-02, ",
-         [("ani", "rahasia-ani-01"), ("budi", "rahasia-budi-02")]),
-        ("ani:rahasia:dengan:titik-dua", [("ani:rahasia:dengan", "titik-dua")]),
+        ("ani:rahasia-ani-0001-xx,budi:rahasia-budi-0002-xx",
+         [("ani", "rahasia-ani-0001-xx"), ("budi", "rahasia-budi-0002-xx")]),
+        (" ani : rahasia-ani-0001-xx , , budi:rahasia-budi-0002-xx, ",
+         [("ani", "rahasia-ani-0001-xx"), ("budi", "rahasia-budi-0002-xx")]),
+        ("ani:rahasia:dengan:titik-dua-panjang", [("ani:rahasia:dengan", "titik-dua-panjang")]),
         ("", []),
     ],
 )  # fmt: skip
@@ -87,28 +86,25 @@ def test_token_lists(
 
 @pytest.mark.parametrize(("variable", "role"), [("LAPOR_DESK_TOKENS", "desk"),
                                                 ("LAPOR_ADMIN_TOKENS", "admin")])  # fmt: skip
-def test_a_bare_token_gets_a_stable_anonymous_id(
+def test_a_bare_token_is_named_by_its_place_never_by_the_secret(
     clean_env: pytest.MonkeyPatch, variable: str, role: str
 ) -> None:
-    clean_env.setenv(variable, "token-tanpa-nama-01,token-tanpa-nama-02")
+    """The name is printed on receipts handed to citizens: nothing of it may come from the
+    token (an earlier version printed 8 hex digits of its unsalted SHA-256)."""
+    clean_env.setenv(variable, "token-tanpa-nama-01,rina:token-bernama-002,token-tanpa-nama-03")
     first = Settings()
     tokens = first.desk_tokens if role == "desk" else first.admin_tokens
-    ids = [t.staff_id for t in tokens]
-    assert [t.secret for t in tokens] == ["token-tanpa-nama-01", "token-tanpa-nama-02"]
-    assert all(re.fullmatch(rf"{role}-[0-9a-f]{{8}}", i) for i in ids), ids
-    assert ids[0] != ids[1]
-    assert all("token-tanpa-nama" not in i for i in ids)  # the id does not reveal the token
-    again = parse_staff_tokens("token-tanpa-nama-01", role)
-    assert again[0].staff_id == ids[0]  # same token, same id after a restart
+    assert [t.staff_id for t in tokens] == [f"{role}-1", "rina", f"{role}-3"]
+    assert tokens[0].secret == "token-tanpa-nama-01"
 
 
 @pytest.mark.parametrize(
     ("raw", "reason"),
     [
-        ("ani:secret1", "at least 8 characters"),  # 7 characters
-        ("ani:rahasia-ani-01,budi:pendek", "at least 8 characters"),
-        ("pendek", "at least 8 characters"),
-        ("ani:", "at least 8 characters"),
+        ("ani:secret1-abcdefg", "at least 16 characters"),  # 15 characters
+        ("ani:rahasia-ani-0001-xx,budi:pendek", "at least 16 characters"),
+        ("pendek", "at least 16 characters"),
+        ("ani:", "at least 16 characters"),
         (":rahasia-tanpa-nama", "needs a staff name"),
     ],
 )
@@ -177,3 +173,32 @@ def test_max_request_bytes_covers_every_allowed_file(
     clean_env.setenv("LAPOR_MAX_UPLOAD_BYTES", str(upload_bytes))
     clean_env.setenv("LAPOR_MAX_UPLOAD_FILES", str(files))
     assert Settings().max_request_bytes == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [
+        ({}, "LAPOR_PUBLIC_BASE_URL and LAPOR_SECRET_KEY"),
+        ({"LAPOR_SECRET_KEY": "kunci-rahasia-produksi"}, "LAPOR_PUBLIC_BASE_URL"),
+        ({"LAPOR_PUBLIC_BASE_URL": "https://lapor.ketapangkab.go.id"}, "LAPOR_SECRET_KEY"),
+    ],
+)
+def test_production_refuses_to_start_without_its_address_and_key(
+    clean_env: pytest.MonkeyPatch, given: dict[str, str], missing: str
+) -> None:
+    """Without them, links would name whatever host answered and sessions would not
+    survive a restart; in production that is refused, not warned about."""
+    clean_env.setenv("LAPOR_ENV", "production")
+    for name, value in given.items():
+        clean_env.setenv(name, value)
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    [error] = caught.value.errors()
+    assert error["loc"] == ("env",) and error["msg"].endswith(f"production needs {missing}")
+
+
+def test_production_starts_with_both(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("LAPOR_ENV", "production")
+    clean_env.setenv("LAPOR_SECRET_KEY", "kunci-rahasia-produksi")
+    clean_env.setenv("LAPOR_PUBLIC_BASE_URL", "https://lapor.ketapangkab.go.id/")
+    assert Settings().public_base_url == "https://lapor.ketapangkab.go.id"

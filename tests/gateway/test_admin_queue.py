@@ -425,6 +425,8 @@ async def test_a_cursor_of_the_other_sort_order_is_400(
         ({"overdue": "mungkin"}, "overdue"),
         ({"sort": "oldest"}, "sort"),
         ({"q": "x" * 201}, "q"),
+        ({"from": "0001-01-01"}, "from"),  # no instant in UTC: once a 500
+        ({"to": "9999-12-31"}, "to"),
         ({"colour": "red"}, "colour"),
         ({"from_": "2026-08-14"}, "from_"),  # the Python name is not a parameter
         ({"category": "jalan_tol"}, "category"),  # not a category of the profile

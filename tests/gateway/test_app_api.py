@@ -411,3 +411,25 @@ async def test_documented_error_statuses_cover_what_the_app_endpoint_answers(
             validator_for(document, "ErrorBody").validate(answer.body)
     finally:
         await running.stop()
+
+
+async def test_every_api_route_is_documented_at_the_path_it_serves(gateway: Running) -> None:
+    """The document is built from the routes: an API route cannot be served without being
+    documented, nor documented where it is not served."""
+    document = await openapi_document(gateway)
+    served = {
+        (route.resource.canonical, route.method.lower())
+        for route in gateway.server.app.router.routes()
+        if route.resource is not None
+        and route.method != "HEAD"
+        and route.resource.canonical.startswith("/api/v1/")
+        and route.resource.canonical != "/api/v1/openapi.json"
+    }
+    documented = {
+        (path, method)
+        for path, operations in document["paths"].items()
+        for method in operations
+        if path.startswith("/api/v1/")
+    }
+    assert served == documented
+    assert ("/api/v1/complaints/{tracking_id}/actions", "post") in documented

@@ -1,27 +1,28 @@
-"""`/desk`: staff log in with their token, log walk-in and phone complaints, print a receipt."""
+"""`/desk`: staff sign in (a token or a petugas_loket account), log walk-in and phone
+complaints, print a receipt; sessions live on the server and end when they should."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from aiohttp import FormData
-from itsdangerous import URLSafeTimedSerializer
+from aiohttp import ClientSession, CookieJar, FormData
 
-from gateway.signing import Signer
 from tests.conftest import (
     ADMIN_AUTH,
     ADMIN_TOKEN,
     DESK_TOKEN,
     Running,
     form_data,
-    make_settings,
     start_gateway,
     tiny_png,
     tracking_id_on,
 )
+from tests.gateway.workflow_support import PASSWORD
+from workflow.roles import Role
 
 SESSION = "lapor_desk"
 SARI_TOKEN = "desk-token-sari-0002"
@@ -42,12 +43,48 @@ def session_cookie(running: Running) -> str | None:
     return morsel.value if morsel is not None and morsel.value else None
 
 
+async def login_form(running: Running, **fields: str) -> dict[str, str]:
+    """The sign-in form's fields with its CSRF token, as the page gives it."""
+    async with running.http.get("/desk") as response:
+        html = await response.text()
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, html
+    return {"csrf_token": match.group(1), **fields}
+
+
+@dataclass(frozen=True)
+class SignIn:
+    status: int
+    page: str
+    cookies: list[str]
+    """The Set-Cookie headers of the answer."""
+    location: str | None
+
+
+async def sign_in(running: Running, **fields: str) -> SignIn:
+    data = await login_form(running, **fields)
+    async with running.http.post("/desk/login", data=data, allow_redirects=False) as response:
+        return SignIn(
+            response.status,
+            await response.text(),
+            response.headers.getall("Set-Cookie", []),
+            response.headers.get("Location"),
+        )
+
+
 async def log_in(running: Running, token: str = DESK_TOKEN) -> None:
-    async with running.http.post(
-        "/desk/login", data={"token": token}, allow_redirects=False
-    ) as response:
-        assert response.status == 303, await response.text()
+    signed = await sign_in(running, token=token)
+    assert signed.status == 303, signed.page
     assert session_cookie(running)
+
+
+async def log_out(running: Running) -> int:
+    async with running.http.get("/desk") as response:
+        html = await response.text()
+    tokens = re.findall(r'action="/desk/logout".*?name="csrf_token" value="([^"]+)"', html, re.S)
+    data = {"csrf_token": tokens[0]} if tokens else {}
+    async with running.http.post("/desk/logout", data=data, allow_redirects=False) as response:
+        return response.status
 
 
 def fields(token: str, **values: str) -> dict[str, str]:
@@ -85,7 +122,8 @@ async def test_the_desk_without_a_session_is_the_login_page(desk: Running) -> No
         html = await response.text()
         assert response.status == 401
     assert 'action="/desk/login"' in html and 'name="token"' in html
-    assert 'name="csrf_token"' not in html and "Uraian laporan" not in html
+    assert 'name="username"' in html and 'name="password"' in html
+    assert "Uraian laporan" not in html
 
 
 @pytest.mark.parametrize(
@@ -102,23 +140,19 @@ async def test_the_desk_without_a_session_is_the_login_page(desk: Running) -> No
     ],
 )
 async def test_only_a_desk_token_logs_in(desk: Running, token: str, status: int) -> None:
-    async with desk.http.post(
-        "/desk/login", data={"token": token}, allow_redirects=False
-    ) as response:
-        html = await response.text()
-        assert response.status == status
-        set_cookie = response.headers.getall("Set-Cookie", [])
+    signed = await sign_in(desk, token=token)
+    assert signed.status == status
     if status == 403:
-        assert "Nama pengguna, kata sandi atau token petugas salah." in html
-        assert not [c for c in set_cookie if c.startswith(f"{SESSION}=")]
+        assert "Nama pengguna, kata sandi atau token petugas salah." in signed.page
+        assert not [c for c in signed.cookies if c.startswith(f"{SESSION}=")]
         assert session_cookie(desk) is None
     else:
-        assert response.headers["Location"] == "/desk"
-        [cookie] = [c for c in set_cookie if c.startswith(f"{SESSION}=")]
+        assert signed.location == "/desk"
+        [cookie] = [c for c in signed.cookies if c.startswith(f"{SESSION}=")]
         attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")}
         assert {"httponly", "samesite", "path", "max-age"} <= attributes
         assert "SameSite=Strict" in cookie
-        assert token.strip() not in cookie  # the cookie names the staff, not their token
+        assert token.strip() not in cookie  # a random session token, not theirs
 
 
 @pytest.mark.parametrize(("token", "staff_id"), [(DESK_TOKEN, "budi"), (SARI_TOKEN, "sari")])
@@ -134,8 +168,7 @@ async def test_the_form_names_the_staff_member(desk: Running, token: str, staff_
 
 async def test_logging_out_ends_the_session(desk: Running) -> None:
     await log_in(desk)
-    async with desk.http.post("/desk/logout", allow_redirects=False) as response:
-        assert response.status == 303 and response.headers["Location"] == "/desk"
+    assert await log_out(desk) == 303
     assert session_cookie(desk) is None
     async with desk.http.get("/desk") as response:
         assert response.status == 401
@@ -145,30 +178,84 @@ async def test_logging_out_ends_the_session(desk: Running) -> None:
     assert desk.count() == 0
 
 
-def forged_sessions() -> list[tuple[str, str]]:
-    secret = make_settings(Path("unused")).secret_key
-    assert secret is not None
-    right = Signer(secret.get_secret_value())
-    genuine = right.session("budi", "desk")
-    return [
-        ("another key", Signer("not-the-gateway-key").session("budi", "desk")),
-        ("edited signature", genuine[:-2] + ("AA" if not genuine.endswith("AA") else "BB")),
-        ("edited staff", genuine.replace(genuine.split(".")[0], "eyJzdGFmZiI6ImFuaSJ9")),
-        ("admin role", right.session("ani", "admin")),
-        ("csrf token", right.csrf_token("nonce", "submission")),
-        (
-            "other salt",
-            URLSafeTimedSerializer(secret.get_secret_value()).dumps(
-                {"staff": "budi", "role": "desk"}
-            ),
-        ),
-        ("not signed", "eyJzdGFmZiI6ImJ1ZGkiLCJyb2xlIjoiZGVzayJ9"),
-        ("garbage", "x"),
-    ]
+async def test_signing_in_or_out_needs_the_pages_csrf_token(desk: Running) -> None:
+    async with desk.http.post(
+        "/desk/login", data={"token": DESK_TOKEN}, allow_redirects=False
+    ) as response:
+        assert response.status == 403  # a form posted from elsewhere signs nobody in
+    assert session_cookie(desk) is None
+    await log_in(desk)
+    async with desk.http.post("/desk/logout", data={}, allow_redirects=False) as response:
+        assert response.status == 403  # nor out
+    async with desk.http.get("/desk") as response:
+        assert response.status == 200
+
+
+async def test_signing_out_ends_the_session_on_every_browser(desk: Running) -> None:
+    other = await start_second_browser(desk)
+    try:
+        await log_in(desk)
+        await log_in(other)
+        assert await log_out(desk) == 303
+        async with other.http.get("/desk") as response:
+            assert response.status == 401
+    finally:
+        await other.http.close()
+
+
+async def test_a_rotated_token_ends_its_sessions(tmp_path: Path) -> None:
+    """A session begun with a token ends once the gateway runs with another token for that
+    officer, though it bears the same name."""
+    first = await start_gateway(tmp_path, desk_tokens=f"budi:{DESK_TOKEN}")
+    await log_in(first)
+    cookie = session_cookie(first)
+    port = first.server.port
+    await first.stop()
+    rotated = await start_gateway(tmp_path, port=port, desk_tokens=f"budi:{SARI_TOKEN}")
+    try:
+        headers = {"Cookie": f"{SESSION}={cookie}"}
+        async with rotated.http.get("/desk", headers=headers) as response:
+            assert response.status == 401
+    finally:
+        await rotated.stop()
+
+
+async def test_an_account_signs_in_and_a_new_password_ends_its_session(desk: Running) -> None:
+    await desk.gateway.accounts.add("loket1", PASSWORD, Role.PETUGAS_LOKET, name="Rina")
+    await desk.gateway.accounts.add("ani", PASSWORD, Role.ADMIN_PENGHUBUNG)
+    assert (await sign_in(desk, username="ani", password=PASSWORD)).status == 403  # not desk
+    assert (await sign_in(desk, username="loket1", password="salah-salah-salah")).status == 403
+    signed = await sign_in(desk, username="loket1", password=PASSWORD)
+    assert signed.status == 303, signed.page
+    async with desk.http.get("/desk") as response:
+        page = await response.text()
+        assert response.status == 200 and "Petugas: <strong>loket1</strong>" in page
+    await desk.gateway.accounts.set_password("loket1", "kata-sandi-baru-sekali")
+    async with desk.http.get("/desk") as response:
+        assert response.status == 401
+
+
+async def test_signing_in_is_throttled_per_address(desk: Running) -> None:
+    for _ in range(5):
+        assert (await sign_in(desk, username="loket1", password="salah-salah")).status == 403
+    locked = await sign_in(desk, username="loket1", password="salah-salah")
+    assert locked.status == 429 and "Terlalu banyak percobaan" in locked.page
+
+
+async def start_second_browser(running: Running) -> Running:
+    """Another browser (its own cookies) at the same gateway."""
+    http = ClientSession(base_url=running.server.make_url(""), cookie_jar=CookieJar(unsafe=True))
+    return Running(running.server, http, running.clock, running.profile)
 
 
 @pytest.mark.parametrize(
-    ("why", "cookie"), [pytest.param(*case, id=case[0]) for case in forged_sessions()]
+    ("why", "cookie"),
+    [
+        ("garbage", "x"),
+        ("a random token", "dGhpcy1pcy1ub3QtYS1zZXNzaW9uLXRva2VuLWF0LWFsbA"),
+        ("the desk token itself", DESK_TOKEN),
+        ("an admin token", ADMIN_TOKEN),
+    ],
 )
 async def test_a_forged_session_cookie_is_refused(desk: Running, why: str, cookie: str) -> None:
     headers = {"Cookie": f"{SESSION}={cookie}"}

@@ -8,14 +8,13 @@ import secrets
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import pymysql
 import pytest
 
 from tests.channels.sms.gammu.smsd import (
-    MARIADB,
     GammuSide,
     drop_mariadb_database,
     mariadb_database,
@@ -36,6 +35,7 @@ from tests.gateway.sms_support import (
     twiml_text,
     vonage_sms,
 )
+from tests.servers import Server, connect_mariadb, mariadb  # noqa: F401 (a fixture)
 from workflow.states import CaseState
 
 # An SMS in, the reply SMS out, as the citizen's phone would see them.
@@ -49,7 +49,9 @@ async def _last_of(probe: Callable[[], list[str]], before: int) -> str:
     return (await eventually(read, lambda texts: len(texts) > before))[-1]
 
 
-async def twilio(stack: AsyncExitStack, tmp_path: Path) -> tuple[Running, Exchange]:
+async def twilio(
+    stack: AsyncExitStack, tmp_path: Path, request: pytest.FixtureRequest
+) -> tuple[Running, Exchange]:
     running = await start_gateway(tmp_path, **SMS_SETTINGS)
 
     async def exchange(text: str) -> str:
@@ -60,7 +62,9 @@ async def twilio(stack: AsyncExitStack, tmp_path: Path) -> tuple[Running, Exchan
     return running, exchange
 
 
-async def vonage(stack: AsyncExitStack, tmp_path: Path) -> tuple[Running, Exchange]:
+async def vonage(
+    stack: AsyncExitStack, tmp_path: Path, request: pytest.FixtureRequest
+) -> tuple[Running, Exchange]:
     fake = await stack.enter_async_context(FakeVonage(VONAGE_KEY, VONAGE_SECRET))
     settings = SMS_SETTINGS | {"vonage_api_secret": VONAGE_SECRET, "vonage_api_url": fake.base_url}
     running = await start_gateway(tmp_path, **settings)
@@ -73,7 +77,9 @@ async def vonage(stack: AsyncExitStack, tmp_path: Path) -> tuple[Running, Exchan
     return running, exchange
 
 
-async def kannel(stack: AsyncExitStack, tmp_path: Path) -> tuple[Running, Exchange]:
+async def kannel(
+    stack: AsyncExitStack, tmp_path: Path, request: pytest.FixtureRequest
+) -> tuple[Running, Exchange]:
     running = await start_gateway(tmp_path, **SMS_SETTINGS)
 
     async def exchange(text: str) -> str:
@@ -84,16 +90,20 @@ async def kannel(stack: AsyncExitStack, tmp_path: Path) -> tuple[Running, Exchan
     return running, exchange
 
 
-async def gammu_mariadb(stack: AsyncExitStack, tmp_path: Path) -> tuple[Running, Exchange]:
+async def gammu_mariadb(
+    stack: AsyncExitStack, tmp_path: Path, request: pytest.FixtureRequest
+) -> tuple[Running, Exchange]:
+    server: Server = request.getfixturevalue("mariadb")  # the machine's, or a private one
     name = f"lapor_accept_{secrets.token_hex(6)}"
-    mariadb_database(name)
-    stack.callback(drop_mariadb_database, name)
-    side = GammuSide("mysql", lambda: pymysql.connect(**MARIADB, database=name))
-    url = f"mysql://root@127.0.0.1:3306/{name}"
-    return await _gammu(tmp_path, url, side)
+    mariadb_database(name, server)
+    stack.callback(drop_mariadb_database, name, server)
+    side = GammuSide("mysql", lambda: connect_mariadb(replace(server, database=name)))
+    return await _gammu(tmp_path, server.url("mysql", name), side)
 
 
-async def gammu_sqlite(stack: AsyncExitStack, tmp_path: Path) -> tuple[Running, Exchange]:
+async def gammu_sqlite(
+    stack: AsyncExitStack, tmp_path: Path, request: pytest.FixtureRequest
+) -> tuple[Running, Exchange]:
     path = tmp_path / "smsd.db"
     sqlite_database(path)
     side = GammuSide("sqlite", lambda: sqlite3.connect(path))
@@ -114,7 +124,8 @@ async def _gammu(tmp_path: Path, url: str, side: GammuSide) -> tuple[Running, Ex
     return running, exchange
 
 
-GATEWAYS: dict[str, Callable[[AsyncExitStack, Path], Awaitable[tuple[Running, Exchange]]]] = {
+Start = Callable[[AsyncExitStack, Path, pytest.FixtureRequest], Awaitable[tuple[Running, Exchange]]]
+GATEWAYS: dict[str, Start] = {
     "twilio": twilio,
     "vonage": vonage,
     "kannel": kannel,
@@ -128,7 +139,7 @@ async def gateway_sms(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> AsyncIterator[tuple[Running, Exchange]]:
     async with AsyncExitStack() as stack:
-        running, exchange = await GATEWAYS[request.param](stack, tmp_path)
+        running, exchange = await GATEWAYS[request.param](stack, tmp_path, request)
         stack.push_async_callback(running.stop)
         yield running, exchange
 

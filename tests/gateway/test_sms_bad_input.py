@@ -18,6 +18,8 @@ from tests.gateway.sms_support import (
     SMS_SETTINGS,
     TWILIO_SID,
     TWILIO_TOKEN,
+    VONAGE_SIGNATURE_SECRET,
+    vonage_md5hash,
 )
 
 SMS_TABLES = ("complaints", "outbox", "sms_messages", "sms_parts", "sms_outbound")
@@ -102,6 +104,14 @@ CASES = [
         **{"concat-ref": "1", "concat-total": "2", "concat-part": "3"},
     ),
     Bad(
+        "vonage: unsigned",
+        "POST",
+        "/webhooks/sms/vonage",
+        403,
+        form={"msisdn": "6281234567890", "to": "1708", "messageId": "0A1", "text": "Jalan"},
+        sign=False,
+    ),
+    Bad(
         "vonage: JSON list",
         "POST",
         "/webhooks/sms/vonage",
@@ -131,13 +141,16 @@ async def sms(tmp_path: Path) -> AsyncIterator[Running]:
 
 @pytest.mark.parametrize("bad", CASES, ids=[c.case for c in CASES])
 async def test_bad_deliveries_are_refused_naming_the_field(sms: Running, bad: Bad) -> None:
-    body = bad.body if bad.body is not None else urlencode(bad.form).encode()
+    form = dict(bad.form)
     headers = {"Content-Type": bad.content_type, **bad.headers}
     if bad.path.endswith("twilio") and bad.sign and bad.body is None:
         url = PUBLIC + bad.path
-        headers["X-Twilio-Signature"] = RequestValidator(TWILIO_TOKEN).compute_signature(
-            url, bad.form
-        )
+        headers["X-Twilio-Signature"] = RequestValidator(TWILIO_TOKEN).compute_signature(url, form)
+    if bad.path.endswith("vonage") and bad.sign and bad.body is None:
+        # Signed, so that what is refused is the field, not a missing signature.
+        form["timestamp"] = str(int(sms.clock().timestamp()))
+        form["sig"] = vonage_md5hash(form, VONAGE_SIGNATURE_SECRET)
+    body = bad.body if bad.body is not None else urlencode(form).encode()
     async with sms.http.request(bad.method, bad.path, data=body, headers=headers) as response:
         answer = await response.json()
         assert response.status == bad.status, answer

@@ -19,9 +19,10 @@ from tests.channels.sms.gammu.smsd import (
 )
 from tests.conftest import Running, eventually, start_gateway
 from tests.gateway.sms_support import CITIZEN, TEXT, tracking_id_in
+from tests.servers import mariadb
 from workflow.states import CaseState
 
-__all__ = ["backend", "host_in_ketapang"]  # fixtures used by the tests below
+__all__ = ["backend", "host_in_ketapang", "mariadb"]  # fixtures used by the tests below
 
 
 @pytest.fixture

@@ -233,8 +233,7 @@ async def test_signed_vonage_deliveries_are_checked_at_the_door(tmp_path: Path) 
     replayed ten minutes later, is refused and leaves nothing behind."""
     fixture = VONAGE_FIXTURES / "signed_md5hash.query"
     signed = fixture.read_text().strip()
-    settings = SMS_SETTINGS | {"vonage_signature_secret": "Zk8wQ3rT6yP1sV4n"}
-    running = await start_gateway(tmp_path, **settings)
+    running = await start_gateway(tmp_path, **SMS_SETTINGS)
     try:
         tampered = signed.replace("Pungutan+liar", "Pungutan+resmi")
         async with running.http.get(f"/webhooks/sms/vonage?{tampered}") as response:

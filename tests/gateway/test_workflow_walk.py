@@ -3,6 +3,7 @@ answered by SMS, a walk-in complaint answered by a letter at the desk."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from channels.sms.segments import segment_count
@@ -165,7 +166,9 @@ async def test_an_anonymous_walk_in_citizen_is_never_called(gateway: Running) ->
 
 
 async def log_in_at_desk(running: Running) -> None:
-    async with running.http.post(
-        "/desk/login", data={"token": DESK_TOKEN}, allow_redirects=False
-    ) as response:
+    async with running.http.get("/desk") as response:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', await response.text())
+    assert token is not None
+    data = {"token": DESK_TOKEN, "csrf_token": token.group(1)}
+    async with running.http.post("/desk/login", data=data, allow_redirects=False) as response:
         assert response.status == 303

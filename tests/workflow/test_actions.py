@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
 
 from config.profile import Profile, load_profile
 from normalizer.casework import ComplaintChanges, Draft, NotaDinas, nota_number, nota_text
@@ -22,7 +23,7 @@ from tests.conftest import FRIDAY_BEFORE_HOLIDAY
 from workflow.actions import (
     RULES,
     Action,
-    ActionEnvelope,
+    ActionRequest,
     Facts,
     Forbidden,
     InvalidField,
@@ -218,7 +219,7 @@ def facts_in(state: CaseState, **changes: Any) -> Facts:
 def request(action: Action, version: int = VERSION, **fields: Any) -> Any:
     """A request for `action` as the API parses it: a valid body, `fields` over it."""
     body = {"action": action.value, "version": version, **BODIES[action], **fields}
-    return ActionEnvelope.model_validate({"request": body}).request
+    return TypeAdapter(ActionRequest).validate_python(body)
 
 
 def run(facts: Facts, role: Role, action: Action, ctx: Decision = CTX, **fields: Any) -> Any:

@@ -1,5 +1,8 @@
 """A real Gammu SMSD database per test, MariaDB or SQLite, with Kalkun installed on top.
 
+The MariaDB server is the `mariadb` fixture's (tests/servers.py): the machine's own or a
+private one, started for the run.
+
 `GammuSide` writes and reads the tables the way gammu-smsd itself does, on a host whose
 clock is set to Ketapang's time (WIB, UTC+7): gammu-smsd 1.40+ writes timestamps as local
 time, into a MySQL session in the system's zone or as SQLite text.
@@ -13,21 +16,20 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pymysql
 import pytest
 from pymysql.constants import CLIENT
 
 from channels.sms.gammu.database import GammuDatabase
+from tests.servers import Server, connect_mariadb
 
 SCHEMA = Path(__file__).parent / "schema"
 WIB = ZoneInfo("Asia/Pontianak")
-MARIADB: dict[str, Any] = {"host": "127.0.0.1", "port": 3306, "user": "root"}
 
 
 def ucs2_hex(text: str) -> str:
@@ -113,9 +115,9 @@ def host_in_ketapang() -> Iterator[None]:
     time.tzset()
 
 
-def mariadb_database(name: str) -> None:
+def mariadb_database(name: str, server: Server) -> None:
     with closing(
-        pymysql.connect(**MARIADB, client_flag=CLIENT.MULTI_STATEMENTS, autocommit=True)
+        connect_mariadb(server, client_flag=CLIENT.MULTI_STATEMENTS, autocommit=True)
     ) as conn:
         cursor = conn.cursor()
         cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
@@ -126,8 +128,8 @@ def mariadb_database(name: str) -> None:
                 pass
 
 
-def drop_mariadb_database(name: str) -> None:
-    with closing(pymysql.connect(**MARIADB, autocommit=True)) as conn:
+def drop_mariadb_database(name: str, server: Server) -> None:
+    with closing(connect_mariadb(server, autocommit=True)) as conn:
         conn.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
 
 
@@ -142,15 +144,19 @@ def backend(
     request: pytest.FixtureRequest, tmp_path: Path, host_in_ketapang: None
 ) -> Iterator[Backend]:
     if request.param == "mysql":
+        # Asked for here, not as an argument: a run of SQLite cases alone needs no server.
+        server: Server = request.getfixturevalue("mariadb")
         name = f"lapor_gammu_{secrets.token_hex(6)}"
-        mariadb_database(name)
+        mariadb_database(name, server)
 
         def mysql() -> Any:
             # gammu-smsd's session is in the system's zone, WIB on this host.
-            return pymysql.connect(**MARIADB, database=name, init_command="SET time_zone='+07:00'")
+            return connect_mariadb(
+                replace(server, database=name), init_command="SET time_zone='+07:00'"
+            )
 
-        yield Backend("mysql", f"mysql://root@127.0.0.1:3306/{name}", GammuSide("mysql", mysql))
-        drop_mariadb_database(name)
+        yield Backend("mysql", server.url("mysql", name), GammuSide("mysql", mysql))
+        drop_mariadb_database(name, server)
     else:
         path = tmp_path / "smsd.db"
         sqlite_database(path)

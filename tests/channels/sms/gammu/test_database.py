@@ -8,12 +8,12 @@ from contextlib import closing
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-import pymysql
 import pytest
 
 from channels.sms.gammu.database import GammuDatabase, Transaction
 from channels.sms.gammu.inbox import GammuInbox
-from tests.channels.sms.gammu.smsd import MARIADB, Backend, ucs2_hex
+from tests.channels.sms.gammu.smsd import Backend, ucs2_hex
+from tests.servers import Server, connect_mariadb
 
 SECRET = "s3cr3t-Pa55"
 
@@ -117,26 +117,27 @@ async def test_an_older_gammus_utc_sqlite_times_are_read_with_timezone_utc(
 
 
 @pytest.fixture
-def mysql_user(backend: Backend) -> Iterator[tuple[str, str]]:
+def mysql_user(backend: Backend, mariadb: Server) -> Iterator[tuple[str, str]]:
     """A MariaDB user whose password needs URL-encoding, allowed on the test database."""
     name, password = f"lapor_{secrets.token_hex(4)}", "p@ss:w/rd%?#é"
     database = backend.url.rsplit("/", 1)[1]
-    with closing(pymysql.connect(**MARIADB, autocommit=True)) as conn:
+    with closing(connect_mariadb(mariadb, autocommit=True)) as conn:
         cursor = conn.cursor()
         cursor.execute("CREATE USER %s@'127.0.0.1' IDENTIFIED BY %s", (name, password))
         cursor.execute(f"GRANT ALL ON `{database}`.* TO %s@'127.0.0.1'", (name,))
     yield name, password
-    with closing(pymysql.connect(**MARIADB, autocommit=True)) as conn:
+    with closing(connect_mariadb(mariadb, autocommit=True)) as conn:
         conn.cursor().execute("DROP USER %s@'127.0.0.1'", (name,))
 
 
 @pytest.mark.parametrize("backend", ["mysql"], indirect=True)
 async def test_user_and_password_are_url_decoded(
-    backend: Backend, mysql_user: tuple[str, str]
+    backend: Backend, mariadb: Server, mysql_user: tuple[str, str]
 ) -> None:
     name, password = mysql_user
     database = backend.url.rsplit("/", 1)[1]
-    db = GammuDatabase.from_url(f"mysql://{name}:{quote(password, safe='')}@127.0.0.1/{database}")
+    address = f"{mariadb.host}:{mariadb.port}"
+    db = GammuDatabase.from_url(f"mysql://{name}:{quote(password, safe='')}@{address}/{database}")
 
     def whoami(tx: Transaction) -> str:
         return str(tx.rows("SELECT CURRENT_USER() AS me")[0]["me"])
