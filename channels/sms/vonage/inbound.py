@@ -28,8 +28,12 @@ from normalizer.models import RawPayload
 
 GATEWAY: Final = "vonage"
 MAX_CLOCK_SKEW: Final = timedelta(minutes=5)
-"""How far a signed delivery's timestamp may be from our clock before it counts as a
-replay (or comes from a badly wrong clock)."""
+"""How far ahead of our clock a signed delivery's timestamp may be (a clock a little off)."""
+RETRY_PERIOD: Final = timedelta(hours=24)
+"""How long Vonage retries a delivery it got no 200 for. Its `timestamp` stays the time of
+the first push, so a retry after an outage of ours is that old: it is taken (once, by its
+messageId), as is anything up to this plus the skew. A replay of a delivery we took is
+recognised by its messageId and changes nothing; older ones are refused."""
 
 MD5_HASH: Final = "md5hash"
 """Vonage's default signing method: MD5 of the parameter string with the secret appended."""
@@ -46,7 +50,8 @@ _Digest = Callable[[str, str], str]
 
 def verify_signature(params: Mapping[str, str], secret: str, method: str, now: datetime) -> None:
     """Raise ForbiddenSms unless `sig` signs every other parameter with our signature
-    secret and `timestamp` is within MAX_CLOCK_SKEW of `now`.
+    secret and `timestamp` is no more than MAX_CLOCK_SKEW ahead of `now` and no older than
+    Vonage's RETRY_PERIOD (plus the skew).
 
     `method` is the one chosen in the Vonage dashboard: "md5hash" or an HMAC digest
     ("md5", "sha1", "sha256", "sha512"); anything else is a configuration error."""
@@ -106,8 +111,10 @@ def _check_fresh(timestamp: str | None, now: datetime) -> None:
     if timestamp is None or not _UNIX_SECONDS.fullmatch(timestamp):
         raise ForbiddenSms("missing or malformed timestamp")
     signed_at = datetime.fromtimestamp(int(timestamp), UTC)
-    if abs(now - signed_at) > MAX_CLOCK_SKEW:
-        raise ForbiddenSms("timestamp too far from now: a replay or a wrong clock")
+    if signed_at - now > MAX_CLOCK_SKEW:
+        raise ForbiddenSms("timestamp in the future: a wrong clock")
+    if now - signed_at > RETRY_PERIOD + MAX_CLOCK_SKEW:
+        raise ForbiddenSms("timestamp older than Vonage's retries: a replay")
 
 
 def _check_type(message_type: str | None) -> None:
