@@ -56,7 +56,7 @@ class FormPage:
             "errors": errors or {},
             "message": message,
             "csrf_token": token,
-            "max_upload_mb": gw.form_limits.max_file_mb,
+            "max_upload_size": gw.form_limits.max_file_size,
             "max_upload_files": gw.form_limits.max_files,
         }
         response = render(request, self.template, context, status=status)
@@ -121,15 +121,23 @@ async def _take_form(
             shown.headers["Retry-After"] = str(exc.retry_after)
         return shown
     key = submission_id(form.fields)
+
+    def again(message_key: str, status: int, errors: dict[str, str] | None = None) -> web.Response:
+        """The form again, as sent: its files are not kept, and the page says so where
+        they were chosen (a browser cannot give them back)."""
+        errors = dict(errors or {})
+        if form.attachments:
+            errors.setdefault("attachments", gw.profile.message("error.files_again"))
+        return page.show(request, form.fields, errors, gw.profile.message(message_key), status)
+
     if key is None:
-        return page.show(request, form.fields, {}, gw.profile.message("error.csrf"), 403)
+        return again("error.csrf", 403)
     try:
         fields = model.model_validate(
             form_to_fields(form.fields), context=gw.intake.validation_context()
         )
     except ValidationError as exc:
-        errors = field_errors(exc, gw.profile)
-        return page.show(request, form.fields, errors, gw.profile.message("error.invalid"), 422)
+        return again("error.invalid", 422, field_errors(exc, gw.profile))
     inbound = fields.to_inbound(
         channel_of(fields),
         gw.clock(),
@@ -143,9 +151,9 @@ async def _take_form(
     except IdempotencyConflict:
         # The same form sent again with other contents: the person went back and edited.
         # The fresh form token lets them send the edited text as a new complaint.
-        return page.show(request, form.fields, {}, gw.profile.message("error.resubmitted"), 409)
+        return again("error.resubmitted", 409)
     except StoreBusy:
-        return page.show(request, form.fields, {}, gw.profile.message("error.busy"), 503)
+        return again("error.busy", 503)
 
 
 def receipt_page(

@@ -14,6 +14,7 @@ from aiohttp import BodyPartReader, web
 from channels.http import read_body
 from channels.webform.form import MAX_FIELD_BYTES
 from channels.webform.media import NotMedia, keep_media, read_head
+from config.locale import file_size
 from normalizer.models import Attachment
 from store.blobs import BlobTooLarge, Uploads
 
@@ -54,9 +55,9 @@ class FormLimits:
     max_files: int
 
     @property
-    def max_file_mb(self) -> int:
-        """The per-file limit as the pages and messages state it, in whole MB."""
-        return self.max_file_bytes // 2**20
+    def max_file_size(self) -> str:
+        """The per-file limit as the pages and messages state it ('20 MB', '512 KB')."""
+        return file_size(self.max_file_bytes)
 
 
 # Decides from the fields read so far whether the file that follows may be stored (the
@@ -77,11 +78,11 @@ async def read_form(
     file. The caller discards `uploads` if it refuses the form after all.
     """
     if (request.content_length or 0) > limits.max_request_bytes:
-        raise FormRejected(413, "error.too_large", limit_mb=limits.max_file_mb)
+        raise FormRejected(413, "error.too_large", limit=limits.max_file_size)
     if request.content_type == "application/x-www-form-urlencoded":
         body = await read_body(request, MAX_FIELD_BYTES * 4)
         if body is None:
-            raise FormRejected(413, "error.too_large", limit_mb=limits.max_file_mb)
+            raise FormRejected(413, "error.too_large", limit=limits.max_file_size)
         try:
             pairs = parse_qsl(
                 body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_PARTS
@@ -138,7 +139,7 @@ class _Bounded:
 
     def check(self) -> None:
         if self._content.total_bytes > self._limits.max_request_bytes:
-            raise FormRejected(413, "error.too_large", limit_mb=self._limits.max_file_mb)
+            raise FormRejected(413, "error.too_large", limit=self._limits.max_file_size)
 
 
 async def _read_field(part: BodyPartReader, bounded: _Bounded) -> str:
@@ -169,7 +170,7 @@ async def _read_file(
         raise FormRejected(415, "error.media_type", field=part.name) from None
     except BlobTooLarge:
         raise FormRejected(
-            413, "error.too_large", field=part.name, limit_mb=limits.max_file_mb
+            413, "error.too_large", field=part.name, limit=limits.max_file_size
         ) from None
     return Attachment(
         filename=_safe_name(part.filename or "lampiran"),

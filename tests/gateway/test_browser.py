@@ -345,3 +345,69 @@ async def test_the_form_and_the_receipt_render_as_pictures(
         assert width == 800 and height >= 600, (shot, width, height)
     # The long form scrolls well past one screen; the receipt is shorter than the form.
     assert png_size(form_shot.read_bytes())[1] > png_size(receipt_shot.read_bytes())[1]
+
+
+# -- a phone ---------------------------------------------------------------------------------
+
+PHONE = {"width": 360, "height": 740}
+# A long public address, as a regency's is: the status link on the receipt must wrap.
+LONG_BASE = "http://pengaduan-masyarakat.kabupaten-ketapang.example.go.id"
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def long_named(tmp_path: Path) -> AsyncIterator[Running]:
+    started = await start_gateway(tmp_path, public_base_url=LONG_BASE)
+    yield started
+    await started.stop()
+
+
+async def fits_the_phone(page: Page, what: str) -> None:
+    """No horizontal scrolling: the page is no wider than the screen."""
+    scroll, inner = await page.evaluate(
+        "() => [document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    assert scroll <= inner, f"{what}: {scroll} px wide on a {inner} px screen"
+
+
+async def test_every_citizen_page_fits_a_360_px_phone(page: Page, long_named: Running) -> None:
+    await page.set_viewport_size(PHONE)
+    await page.goto(long_named.url("/lapor"))
+    await fits_the_phone(page, "the form")
+    # The guidance is read before the form on a phone, not after its button.
+    guidance = await page.get_by_role("complementary").bounding_box()
+    form = await page.get_by_label("Uraian laporan").bounding_box()
+    assert guidance is not None and form is not None and guidance["y"] < form["y"]
+
+    await fill_complaint(page)
+    assert (await submit(page, "Kirim laporan")).status == 201
+    tracking_id = await tracking_id_shown(page)
+    await expect(page.get_by_role("link", name=f"{LONG_BASE}/status/{tracking_id}")).to_be_visible()
+    await fits_the_phone(page, "the receipt")
+
+    await page.goto(long_named.url(f"/status/{tracking_id}"))
+    await expect(page.locator("#state")).to_be_visible()
+    await fits_the_phone(page, "the status page")
+
+    await log_in_at_desk(page, long_named)
+    await fits_the_phone(page, "the desk's form")
+    await page.get_by_label("Uraian laporan").fill(COMPLAINT)
+    await page.get_by_label("Nomor telepon/HP").fill(PHONE_TYPED)
+    assert (await submit(page, "Simpan dan cetak tanda terima")).status == 201
+    await fits_the_phone(page, "the desk's receipt")
+
+
+async def test_a_refused_form_says_its_photos_must_be_chosen_again(
+    page: Page, running: Running, tmp_path: Path
+) -> None:
+    await page.goto(running.url("/lapor"))
+    await page.get_by_label("Uraian laporan").fill(COMPLAINT)  # no phone, no e-mail: refused
+    photo = tmp_path / "lubang.png"
+    photo.write_bytes(tiny_png())
+    await page.get_by_label("Bukti pendukung").set_input_files(photo)
+    assert (await submit(page, "Kirim laporan")).status == 422
+    files = page.get_by_label("Bukti pendukung")
+    await expect(files).to_have_attribute("aria-invalid", "true")
+    described = await files.get_attribute("aria-describedby")
+    assert described is not None
+    notes = " ".join([await page.locator(f"#{i}").inner_text() for i in described.split()])
+    assert running.profile.message("error.files_again") in notes

@@ -284,3 +284,17 @@ async def test_unsigned_vonage_deliveries_are_accepted_only_when_allowed(
         assert running.count() == 1
     finally:
         await running.stop()
+
+
+async def test_a_file_over_a_limit_under_a_megabyte_is_explained_in_kb(tmp_path: Path) -> None:
+    running = await start_gateway(tmp_path, max_upload_bytes=512 * 1024)
+    try:
+        data = form_data({"csrf_token": await running.form_token(), "text": TEXT})
+        data.add_field("attachments", tiny_png() + b"\0" * 600_000, filename="besar.png")
+        async with running.http.post("/lapor", data=data) as response:
+            page = await response.text()
+            assert response.status == 413
+        assert "Batas ukuran per berkas adalah 512 KB." in page and "0 MB" not in page
+        assert "paling besar 512 KB" in page  # the form's own hint says the same
+    finally:
+        await running.stop()
