@@ -9,6 +9,7 @@ import json
 import secrets
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -43,7 +44,7 @@ from store.rows import (
 )
 from store.sqlite_sms import SqliteSmsStore
 from store.sqlite_staff import SqliteStaffStore
-from store.sqlite_workflow import SqliteWorkflowStore
+from store.sqlite_workflow import SqliteWorkflowStore, count_cases
 from store.sqlite_writer import CommitWakeup, GroupCommitWriter
 
 MIGRATIONS = Path(__file__).parent / "migrations" / "sqlite"
@@ -350,15 +351,14 @@ class SqliteStore(SqliteSmsStore, SqliteStaffStore, SqliteWorkflowStore, Store):
 
     async def list_complaints(self, query: ComplaintQuery, now: datetime) -> QueuePage:
         where, params = _filters(query, now)
-        order, key = _ORDERS[query.sort]
+        source, order, key = _ORDERS[query.sort]
         if query.cursor:
             op = "<" if query.sort is QueueSort.NEWEST else ">"
             where.append(f"({', '.join(key)}) {op} ({', '.join('?' * len(key))})")
             params.extend(_decode_cursor(query.cursor, query.sort))
         key_columns = ", ".join(f"{expr} AS _k{i}" for i, expr in enumerate(key))
         sql = (
-            f"SELECT c.*, {_CASE_SELECT}, {key_columns} "
-            "FROM complaints c LEFT JOIN cases k ON k.complaint_id = c.id "
+            f"SELECT c.*, {_CASE_SELECT}, {key_columns} FROM {source} "
             f"{'WHERE ' + ' AND '.join(where) if where else ''} "
             f"ORDER BY {order} LIMIT ?"
         )
@@ -450,6 +450,7 @@ class SqliteStore(SqliteSmsStore, SqliteStaffStore, SqliteWorkflowStore, Store):
             opened.add(case.complaint_id)  # the same complaint twice in a round: once
         new = [case for (_, case), fresh in zip(pairs, created, strict=True) if fresh]
         conn.executemany(_INSERT_CASE, [case_row(case) for case in new])
+        count_cases(conn, Counter((c.agency or "", c.state) for c in new))
         stints = [(c.complaint_id, c.agency, ts(c.opened_at)) for c in new if c.agency]
         if stints:
             conn.executemany(_INSERT_STINT, stints)
@@ -586,15 +587,22 @@ def _without(row: aiosqlite.Row, *names: str) -> dict[str, Any]:
     return {k: row[k] for k in row.keys() if k not in names}  # noqa: SIM118 (Row yields values)
 
 
-# Sort orders and their keyset: (ORDER BY clause, the columns the cursor compares).
-# Cases sort by their current deadline; those without one (answered, closed, not yet
-# dispatched) last.
+# Sort orders, with the rows they start from and their keyset: (FROM clause, ORDER BY
+# clause, the columns the cursor compares). Newest: every complaint, on their time index.
+# Urgent: cases by their current deadline, those without one (answered, closed) last, on
+# the cases' urgency indexes (the expression is the indexes' own, letter for letter); a
+# complaint not yet dispatched (a moment's state) is not among them.
 _URGENT_KEY = f"COALESCE(k.due_at, '{_FAR_FUTURE}')"
-_ORDERS: dict[QueueSort, tuple[str, tuple[str, ...]]] = {
-    QueueSort.NEWEST: ("c.received_at DESC, c.id DESC", ("c.received_at", "c.id")),
+_ORDERS: dict[QueueSort, tuple[str, str, tuple[str, ...]]] = {
+    QueueSort.NEWEST: (
+        "complaints c LEFT JOIN cases k ON k.complaint_id = c.id",
+        "c.received_at DESC, c.id DESC",
+        ("c.received_at", "c.id"),
+    ),
     QueueSort.URGENT: (
-        f"{_URGENT_KEY} ASC, c.received_at ASC, c.id ASC",
-        (_URGENT_KEY, "c.received_at", "c.id"),
+        "cases k JOIN complaints c ON c.id = k.complaint_id",
+        f"{_URGENT_KEY} ASC, k.complaint_id ASC",
+        (_URGENT_KEY, "k.complaint_id"),
     ),
 }
 
@@ -619,7 +627,7 @@ def _filters(query: ComplaintQuery, now: datetime) -> tuple[list[str], list[Any]
         add("COALESCE(k.agency, k.suggested_agency) = ?", query.agency)
     if query.seen_by_agency:
         add(
-            "EXISTS (SELECT 1 FROM case_agencies a WHERE a.agency = ? AND a.complaint_id = c.id)",
+            "c.id IN (SELECT a.complaint_id FROM case_agencies a WHERE a.agency = ?)",
             query.seen_by_agency,
         )
         # Of a case that moved away, the agency knows only that it moved: a filter on what
@@ -682,7 +690,7 @@ def _decode_cursor(cursor: str, sort: QueueSort) -> list[str]:
         valid = (
             data["s"] == sort.value
             and isinstance(key, list)
-            and len(key) == len(_ORDERS[sort][1])
+            and len(key) == len(_ORDERS[sort][2])
             and all(isinstance(part, str) for part in key)
         )
     except (binascii.Error, ValueError, KeyError, TypeError):

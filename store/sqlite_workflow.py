@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -104,6 +105,11 @@ class SqliteWorkflowStore(SqlitePart, WorkflowStore):
                 t.dissatisfied, int(t.verification_late), int(t.completion_late), t.complaint_id,
             ),
         )  # fmt: skip
+        if (before.agency, before.state) != (t.agency, t.to_state):
+            count_cases(
+                conn,
+                Counter({(before.agency or "", before.state): -1, (t.agency or "", t.to_state): 1}),
+            )
         data = json.dumps(t.data) if t.data else None
         conn.execute(
             _INSERT_EVENT,
@@ -166,6 +172,13 @@ class SqliteWorkflowStore(SqlitePart, WorkflowStore):
                     "UPDATE inbound_payloads SET content_type = ?, body = ? WHERE complaint_id = ?",
                     (hidden.content_type, hidden.body, t.complaint_id),
                 )
+
+    async def case_counts(self, agency: str | None = None) -> dict[str, int]:
+        where, params = ("WHERE agency = ?", (agency,)) if agency is not None else ("", ())
+        rows = await self._rows(
+            f"SELECT state, sum(n) AS n FROM case_counts {where} GROUP BY state", params
+        )
+        return {r["state"]: int(r["n"]) for r in rows if r["n"]}
 
     async def pejabat_of(self, agency: str) -> frozenset[str]:
         rows = await self._rows(
@@ -368,6 +381,15 @@ class SqliteWorkflowStore(SqlitePart, WorkflowStore):
             (ts(received_from), ts(received_before)),
         )
         return [from_row(RecapRow, r) for r in rows]
+
+
+def count_cases(conn: sqlite3.Connection, changes: Counter[tuple[str, str]]) -> None:
+    """Keep `case_counts` by (agency, state) as cases open and move, in their transaction."""
+    conn.executemany(
+        "INSERT INTO case_counts (agency, state, n) VALUES (?, ?, ?) "
+        "ON CONFLICT (agency, state) DO UPDATE SET n = n + excluded.n",
+        [(agency, state, n) for (agency, state), n in changes.items() if n],
+    )
 
 
 def insert_citizen_reply(conn: sqlite3.Connection, reply: CitizenReply) -> bool:

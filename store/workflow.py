@@ -128,6 +128,11 @@ class WorkflowStore(abc.ABC):
         state."""
 
     @abc.abstractmethod
+    async def case_counts(self, agency: str | None = None) -> dict[str, int]:
+        """Cases per state (only those with `agency` now, if given), from counters kept by
+        every step: never a count over the cases themselves."""
+
+    @abc.abstractmethod
     async def pejabat_of(self, agency: str) -> frozenset[str]:
         """Usernames of the agency's active pejabat_penghubung."""
 
