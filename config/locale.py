@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, tzinfo
 
 _MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
            "September", "Oktober", "November", "Desember")  # fmt: skip
@@ -12,6 +12,12 @@ _DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 def long_date(value: date) -> str:
     """'Senin, 24 Agustus 2026'."""
     return f"{_DAYS[value.weekday()]}, {value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+def local_time(value: datetime, zone: tzinfo) -> str:
+    """'Senin, 24 Agustus 2026, 14.05 WIB': an instant as the regency's clocks show it."""
+    local = value.astimezone(zone)
+    return f"{long_date(local.date())}, {local:%H.%M} {local.tzname()}"
 
 
 _UNITS = (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024))

@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     staff_token_hours: float = Field(default=12, gt=0, le=24 * 30)
     sweep_seconds: float = Field(default=60, gt=0, le=3600)
+    console_refresh_seconds: float = Field(default=20, ge=1, le=3600)
 
     # -- SMS 1708 (README "SMS 1708"): a gateway is on when its secret is set ----------
     twilio_auth_token: SecretStr | None = None

@@ -18,7 +18,7 @@ from aiohttp import web
 from channels.registry import PLUGINS
 from config.profile import Profile
 from config.settings import Settings
-from gateway import openapi
+from gateway import console, openapi, views
 from gateway.accounts import Accounts
 from gateway.context import GATEWAY, Gateway
 from gateway.dispatcher import Dispatcher
@@ -68,9 +68,12 @@ def create_app(
         app,
         loader=jinja2.PackageLoader("gateway", "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
+        filters=views.FILTERS,
     )
     for module in (public, webform, api, desk, auth, admin, recap, openapi):
         app.add_routes(module.routes)
+    for table in console.route_tables():
+        app.add_routes(table)
     for channel in gw.channels:
         app.add_routes(channel.routes())
     app.router.add_static("/static", STATIC, append_version=False)

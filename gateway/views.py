@@ -8,7 +8,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from pydantic import ValidationError
 
-from config.locale import long_date
+from config.locale import local_time, long_date
 from config.profile import Profile
 from gateway.context import gateway_of
 from gateway.errors import field_problems
@@ -19,6 +19,26 @@ _FIELD_TEXTS = {
     "string_too_short": "field.too_short",
     "string_too_long": "field.too_long",
 }
+
+
+# The queue's channel marks: short words, not emoji (a browser without an emoji font, as on
+# many office PCs, would show empty boxes); the full name is beside each for screen readers.
+_CHANNEL_MARKS = {
+    "web": "Web", "app": "App", "walkin": "Loket", "phone": "Telp", "sms": "SMS",
+    "email": "Surel", "fax": "Faks", "x": "X", "telegram": "TG", "messenger": "FB",
+}  # fmt: skip
+
+
+def state_name(state: str) -> str:
+    """A case state as staff say it: 'menunggu_persetujuan' → 'Menunggu persetujuan'."""
+    return state.replace("_", " ").capitalize()
+
+
+def channel_icon(channel: str) -> str:
+    return _CHANNEL_MARKS.get(channel, channel)
+
+
+FILTERS = {"state_name": state_name, "channel_icon": channel_icon}
 
 
 def field_errors(exc: ValidationError, profile: Profile) -> dict[str, str]:
@@ -40,5 +60,10 @@ def render(
     request: web.Request, template: str, context: dict[str, Any], status: int = 200
 ) -> web.Response:
     gw = gateway_of(request)
-    base = {"profile": gw.profile, "t": gw.profile.message, "long_date": long_date}
+    base = {
+        "profile": gw.profile,
+        "t": gw.profile.message,
+        "long_date": long_date,
+        "local_time": lambda value: local_time(value, gw.profile.zone),
+    }
     return aiohttp_jinja2.render_template(template, request, base | context, status=status)

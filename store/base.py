@@ -86,6 +86,8 @@ class ComplaintQuery(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     state: str | None = None
+    states: tuple[str, ...] = ()
+    """Any of these states (the cases waiting for one role's action)."""
     channel: Channel | None = None
     category: str | None = None
     classification: Classification | None = None

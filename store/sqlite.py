@@ -617,6 +617,8 @@ def _filters(query: ComplaintQuery, now: datetime) -> tuple[list[str], list[Any]
 
     if query.state:
         add("k.state = ?", query.state)
+    if query.states:
+        add(f"k.state IN ({', '.join('?' * len(query.states))})", *query.states)
     if query.channel:
         add("c.channel = ?", query.channel.value)
     if query.category:
@@ -632,7 +634,13 @@ def _filters(query: ComplaintQuery, now: datetime) -> tuple[list[str], list[Any]
         )
         # Of a case that moved away, the agency knows only that it moved: a filter on what
         # became of it (its state, agency, deadline) never singles it out.
-        if query.state or query.agency or query.overdue is not None or query.due_soon_until:
+        if (
+            query.state
+            or query.states
+            or query.agency
+            or query.overdue is not None
+            or query.due_soon_until
+        ):
             add("k.agency = ?", query.seen_by_agency)
     # One definition of overdue everywhere: the current deadline (k.due_at, none once
     # answered or closed) has passed.

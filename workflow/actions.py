@@ -496,3 +496,12 @@ def _agency(profile: Profile, code: str, field: str) -> str:
     if code not in profile.agency_names:
         raise InvalidField(field, f"unknown agency {code!r}")
     return code
+
+
+WAITING_FOR: dict[Role, tuple[CaseState, ...]] = {
+    PENGHUBUNG: (S.DITERIMA,),
+    OPD: (S.DITERUSKAN, S.DITINDAKLANJUTI, S.DISETUJUI),
+    PEJABAT: (S.DIDISPOSISI, S.MENUNGGU_PERSETUJUAN),
+}
+"""The states in which a case waits for a role's own hand (its "Tugas saya"); a case the
+Admin Penghubung may still redirect (`alihkan`) waits for the agency, not for them."""

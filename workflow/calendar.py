@@ -83,6 +83,19 @@ class WorkingCalendar:
             raise ValueError(f"days must be at least 1, not {days}")
         return self._deadline(received_at.astimezone(self.zone).date(), days)
 
+    def working_days_between(self, start: datetime, end: datetime) -> int:
+        """Working days after the local day of `start`, up to and including that of `end`
+        (negative when `end` comes first): 0 for one day, as deadlines count (day 1 is the
+        next working day)."""
+        first = start.astimezone(self.zone).date()
+        last = end.astimezone(self.zone).date()
+        low, high, sign = (first, last, 1) if first <= last else (last, first, -1)
+        days, day = 0, low
+        while day < high:
+            day += _ONE_DAY
+            days += self.is_working_day(day)
+        return sign * days
+
     def _deadline(self, received_on: date, days: int) -> Deadline:
         # Every complaint of one local day gets the same deadlines: counted once a day,
         # not once per complaint (on a busy day, thousands of times over).

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime
+from datetime import date
 from statistics import median
 
 from pydantic import BaseModel
@@ -87,18 +87,6 @@ def make_recap(rows: Sequence[RecapRow], profile: Profile, start: date, end: dat
     )
 
 
-def working_days_between(calendar: WorkingCalendar, start: datetime, end: datetime) -> int:
-    """Working days after the local day of `start`, up to and including that of `end`:
-    0 when both fall on one day, as the deadlines count (day 1 is the next working day)."""
-    first = start.astimezone(calendar.zone).date()
-    last = end.astimezone(calendar.zone).date()
-    days, day = 0, first
-    while day < last:
-        day = date.fromordinal(day.toordinal() + 1)
-        days += calendar.is_working_day(day)
-    return days
-
-
 def _counts(
     rows: Iterable[RecapRow],
     key: Callable[[RecapRow], str | None],
@@ -123,12 +111,12 @@ def _answered_in_time(r: RecapRow) -> bool:
 
 def _agency(code: str, name: str, rows: list[RecapRow], calendar: WorkingCalendar) -> AgencyRecap:
     to_verify = [
-        working_days_between(calendar, r.received_at, r.verified_at)
+        calendar.working_days_between(r.received_at, r.verified_at)
         for r in rows
         if r.verified_at is not None
     ]
     to_answer = [
-        working_days_between(calendar, r.received_at, r.answered_at)
+        calendar.working_days_between(r.received_at, r.answered_at)
         for r in rows
         if r.answered_at is not None
     ]

@@ -16,12 +16,11 @@ from gateway.accounts import BadLogin, LockedOut, actor_of
 from gateway.complaint_form import FormPage, receipt_page, submit_complaint_form
 from gateway.context import gateway_of
 from gateway.forms import FormRejected, read_form
+from gateway.sessions import DESK
 from gateway.views import render
 from normalizer.models import Channel
 from workflow.roles import Actor, Role
 
-SESSION_COOKIE = "lapor_desk"
-SESSION_MAX_AGE = 12 * 3600  # one working day at the counter
 LOGIN, LOGOUT = "desk-login", "desk-logout"
 
 routes = web.RouteTableDef()
@@ -29,9 +28,7 @@ routes = web.RouteTableDef()
 
 async def desk_officer(request: web.Request) -> Actor | None:
     """The front-desk officer signed in on this browser, if any."""
-    cookie = request.cookies.get(SESSION_COOKIE, "")
-    actor = await gateway_of(request).accounts.session_actor(cookie) if cookie else None
-    return actor if actor is not None and actor.role is Role.PETUGAS_LOKET else None
+    return await DESK.actor(request, {Role.PETUGAS_LOKET})
 
 
 @routes.get("/desk")
@@ -70,15 +67,7 @@ async def login(request: web.Request) -> web.Response:
     except BadLogin:
         return _login_page(request, error=gw.profile.message("error.login"), status=403)
     response = web.HTTPSeeOther("/desk")
-    response.set_cookie(
-        SESSION_COOKIE,
-        issued.token,
-        httponly=True,
-        samesite="Strict",
-        secure=gw.secure_cookies(),
-        max_age=SESSION_MAX_AGE,
-        path="/",
-    )
+    DESK.keep(request, response, issued)
     raise response
 
 
@@ -89,11 +78,8 @@ async def logout(request: web.Request) -> web.Response:
     form = await read_form(request, gw.form_limits)
     if csrf.purpose_of(request, form.fields.get(csrf.CSRF_FIELD, "")) != LOGOUT:
         return _login_page(request, error=gw.profile.message("error.csrf"), status=403)
-    cookie = request.cookies.get(SESSION_COOKIE, "")
-    if cookie:
-        await gw.accounts.end_sessions(cookie)
     response = web.HTTPSeeOther("/desk")
-    response.del_cookie(SESSION_COOKIE, path="/")
+    await DESK.end(request, response)
     raise response
 
 

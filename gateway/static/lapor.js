@@ -5,3 +5,26 @@ document.addEventListener("click", (event) => {
     window.print();
   }
 });
+
+// The console's queue asks for its rows again every 20 seconds while it is in view, so a
+// new complaint appears without a reload. A failed request keeps the rows it has.
+const REFRESH_MS = 20000;
+document.querySelectorAll("[data-refresh]").forEach((rows) => {
+  const refresh = async () => {
+    if (document.visibilityState !== "visible") return;
+    try {
+      const answer = await fetch(rows.dataset.refresh, { credentials: "same-origin" });
+      if (answer.redirected) {
+        window.location.reload(); // signed out meanwhile: the page takes them to sign in
+        return;
+      }
+      if (answer.ok && answer.headers.get("Content-Type")?.startsWith("text/html")) {
+        rows.innerHTML = await answer.text();
+        rows.dataset.refreshedAt = String(Date.now());
+      }
+    } catch (error) {
+      // offline for a moment: try again at the next tick
+    }
+  };
+  setInterval(refresh, Number(rows.dataset.refreshMs || REFRESH_MS));
+});

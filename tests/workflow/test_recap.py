@@ -17,7 +17,7 @@ from config.profile import Profile, load_profile
 from normalizer.models import Channel, Classification
 from store.workflow import RecapRow
 from workflow.calendar import WorkingCalendar
-from workflow.recap import Count, Recap, make_recap, working_days_between
+from workflow.recap import Count, Recap, make_recap
 from workflow.states import CaseState
 
 WIB = ZoneInfo("Asia/Pontianak")
@@ -213,7 +213,7 @@ def test_empty_period() -> None:
     ],
 )
 def test_working_days_between(start: datetime, end: datetime, days: int) -> None:
-    assert working_days_between(CALENDAR, start, end) == days
+    assert CALENDAR.working_days_between(start, end) == days
 
 
 # -- property: every section adds up ------------------------------------------------------
