@@ -18,6 +18,7 @@ import holidays
 from config.profile import Profile
 
 _SATURDAY = 5
+_LAST_INSTANT = timedelta(microseconds=1)
 _ONE_DAY = timedelta(days=1)
 
 
@@ -95,6 +96,16 @@ class WorkingCalendar:
             day += _ONE_DAY
             days += self.is_working_day(day)
         return sign * days
+
+    def working_days_left(self, now: datetime, due_at: datetime) -> int:
+        """Working days left until a deadline (`due_at`, the instant its last day ends): 0 on
+        that last day, negative once it has passed (at least one day late)."""
+        left = self.working_days_between(now, due_at - _LAST_INSTANT)
+        return min(left, -1) if now >= due_at else left
+
+    def last_day(self, due_at: datetime) -> date:
+        """The local date a deadline falls on (`due_at` is the instant that day ends)."""
+        return (due_at - _LAST_INSTANT).astimezone(self.zone).date()
 
     def _deadline(self, received_on: date, days: int) -> Deadline:
         # Every complaint of one local day gets the same deadlines: counted once a day,

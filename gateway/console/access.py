@@ -8,6 +8,8 @@ from urllib.parse import quote
 from aiohttp import web
 
 from gateway import csrf
+from gateway.context import gateway_of
+from gateway.forms import FormRejected, read_form
 from gateway.sessions import CONSOLE
 from gateway.views import render
 from workflow.roles import Actor, Role
@@ -25,6 +27,22 @@ async def signed_in(request: web.Request) -> Actor:
     if actor is None:
         raise web.HTTPSeeOther(f"/admin/login?next={quote(request.path_qs, safe='')}")
     return actor
+
+
+async def posted(request: web.Request) -> dict[str, str]:
+    """The fields of a console form, its CSRF token checked; a form that cannot be read
+    (too big, not a form) is refused with its status and a sentence, never a 500."""
+    gw = gateway_of(request)
+    try:
+        form = await read_form(request, gw.form_limits)
+    except FormRejected as exc:
+        error = web.HTTPException(
+            text=gw.profile.message(exc.key, **exc.values), content_type="text/plain"
+        )
+        error.set_status(exc.status)
+        raise error from None
+    checked(request, form.fields)
+    return form.fields
 
 
 def checked(request: web.Request, fields: dict[str, str]) -> None:

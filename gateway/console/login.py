@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.accounts import BadLogin, LockedOut, actor_of
-from gateway.console.access import CONSOLE_ROLES, checked, page
+from gateway.console.access import CONSOLE_ROLES, checked, page, posted
 from gateway.context import gateway_of
 from gateway.forms import FormRejected, read_form
 from gateway.sessions import CONSOLE
@@ -64,9 +64,7 @@ async def login(request: web.Request) -> web.Response:
 
 @routes.post("/admin/logout")
 async def logout(request: web.Request) -> web.Response:
-    gw = gateway_of(request)
-    form = await read_form(request, gw.form_limits)
-    checked(request, form.fields)
+    await posted(request)
     response = web.HTTPSeeOther("/admin/login")
     await CONSOLE.end(request, response)
     raise response

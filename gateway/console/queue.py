@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlencode
 
@@ -126,10 +126,7 @@ def _row(gw: Gateway, actor: Actor, complaint: Complaint, case: Case | None, now
     days_left = None
     if case is not None and case.due_at is not None and not moved:
         calendar = WorkingCalendar.for_profile(gw.profile)
-        # A deadline is the end of its day: counted up to the instant just before it.
-        days_left = calendar.working_days_between(now, case.due_at - timedelta(microseconds=1))
-        if now >= case.due_at:
-            days_left = min(days_left, -1)
+        days_left = calendar.working_days_left(now, case.due_at)
     return Row(complaint, None if moved else case, words, days_left, moved)
 
 

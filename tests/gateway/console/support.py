@@ -30,6 +30,25 @@ class Page:
         assert match, f"no CSRF token on {self.url}"
         return match.group(1)
 
+    def buttons(self) -> list[str]:
+        """The names of the case page's action buttons, in the page's order."""
+        found = re.findall(
+            r'<button type="submit" name="submit" value="[a-z_]+">([^<]+)</button>', self.html
+        )
+        return [unescape(b) for b in found]
+
+    def images(self) -> list[str]:
+        return re.findall(r'<img src="([^"]+)"', self.html)
+
+    def videos(self) -> list[str]:
+        return re.findall(r'<video controls preload="metadata" src="([^"]+)"', self.html)
+
+    def version(self) -> str:
+        """The case version the page's action forms were decided on."""
+        match = re.search(r'name="version" value="(\d+)"', self.html)
+        assert match, f"no action form on {self.url}"
+        return match.group(1)
+
     def text(self) -> str:
         """The page's words without its markup, spaces collapsed (for asserting on)."""
         words = re.sub(r"<[^>]+>", " ", re.sub(r"(?s)<(script|style)\b.*?</\1>", "", self.html))
@@ -74,6 +93,14 @@ class Console:
         """Open `page_path` and post `fields` to `action` with that page's CSRF token."""
         token = (await self.get(page_path)).csrf()
         return await self.post(action, {"csrf_token": token, **fields}, follow=follow)
+
+    async def act(self, tracking_id: str, action: str, **fields: str) -> Page:
+        """Take `action` with the case page's form as it stands now (its version)."""
+        path = f"/admin/cases/{tracking_id}"
+        shown = await self.get(path)
+        assert shown.status == 200, shown.text()
+        body = {"csrf_token": shown.csrf(), "action": action, "version": shown.version()}
+        return await self.post(f"{path}/actions", body | fields)
 
     async def sign_in(self, username: str, password: str = PASSWORD) -> Page:
         return await self.submit(
