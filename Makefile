@@ -22,6 +22,7 @@ $(VENV)/.test-deps: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.run-deps
 
 run: $(VENV)/.run-deps
+	@$(MAKE) --no-print-directory $(DEJAVU) || echo "make: without $(DEJAVU) the nota dinas PDF is printed in a Latin-1 font." >&2
 	$(BIN)/lapor-gateway serve
 
 lint: $(VENV)/.test-deps
@@ -39,7 +40,21 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-test: lint $(CHROMIUM)
+# The nota dinas PDF embeds DejaVu Sans (Debian's fonts-dejavu-core) for whatever script
+# citizens and staff write; without it the PDF falls back to a Latin-1 font. `make test` needs
+# it, `make run` tries to install it and starts anyway.
+DEJAVU := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+
+$(DEJAVU):
+	@if [ -n "$(SUDO)" ] && ! command -v sudo >/dev/null; then \
+		echo "make: $(DEJAVU) is missing and installing it needs root, but there is no sudo." >&2; \
+		echo "  Run as root: apt-get update && apt-get install fonts-dejavu-core, then make again." >&2; \
+		exit 1; \
+	fi
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core
+
+test: lint $(CHROMIUM) $(DEJAVU)
 	$(BIN)/pytest
 
 # The fuzzing of `make test` (tests/fuzz), with many more examples: about 10 minutes here.

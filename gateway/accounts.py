@@ -46,7 +46,15 @@ _DUMMY_HASH = _HASHER.hash("not-a-password-of-anyone")
 
 
 class AccountError(ValueError):
-    """An account that cannot be made as asked; the message names the problem."""
+    """An account that cannot be made as asked. The message names the problem (the command
+    line prints it); `field` is the input it is about (`username`, `agency`, `password`) and
+    `problem` a code of what is wrong with it, which the console says in Bahasa Indonesia:
+    `username`, `agency_required`, `agency_refused`, `agency_unknown`, `password_short`."""
+
+    def __init__(self, message: str, field: str, problem: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.problem = problem
 
 
 class LockedOut(Exception):
@@ -68,7 +76,9 @@ class Issued:
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
+        raise AccountError(
+            f"a password needs at least {MIN_PASSWORD} characters", "password", "password_short"
+        )
     return _HASHER.hash(password)
 
 
@@ -120,15 +130,21 @@ class Accounts:
         if not USERNAME.fullmatch(username):
             raise AccountError(
                 "a username is 2-40 lower-case letters, digits, '.', '_' or '-', "
-                "beginning with a letter or digit"
+                "beginning with a letter or digit",
+                "username",
+                "username",
             )
         if role in AGENCY_ROLES and agency is None:
-            raise AccountError(f"the role {role.value} needs --agency")
+            raise AccountError(f"the role {role.value} needs --agency", "agency", "agency_required")
         if role not in AGENCY_ROLES and agency is not None:
-            raise AccountError(f"the role {role.value} is not bound to an agency")
+            raise AccountError(
+                f"the role {role.value} is not bound to an agency", "agency", "agency_refused"
+            )
         if agency is not None and agency not in self._profile.agency_names:
             known = ", ".join(sorted(self._profile.agency_names))
-            raise AccountError(f"unknown agency {agency!r} (the profile has: {known})")
+            raise AccountError(
+                f"unknown agency {agency!r} (the profile has: {known})", "agency", "agency_unknown"
+            )
         now = self._clock()
         account = StaffAccount(
             username=username,
@@ -145,8 +161,15 @@ class Accounts:
         return account
 
     async def set_password(self, username: str, password: str) -> None:
+        """A new password; every token and session of the account ends. AccountError for a
+        password too short, NoSuchAccount for a username without an account."""
         hashed = await asyncio.to_thread(hash_password, password)
         await self._store.set_staff_password(username, hashed, self._clock())
+
+    async def disable(self, username: str) -> None:
+        """The account can no longer sign in, and its tokens and sessions end at once (again
+        for one already disabled); NoSuchAccount for a username without an account."""
+        await self._store.disable_staff(username, self._clock())
 
     async def sign_in(self, username: str, password: str, address: str | None) -> StaffAccount:
         """The account, if the password is its own. Throttled per (account, address), so

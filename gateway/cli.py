@@ -162,7 +162,7 @@ async def _staff(gw: Gateway, args: argparse.Namespace, stdin: TextIO) -> int:
             await accounts.set_password(args.username, _password(stdin))
             print(f"staff {args.username}: password changed; every session ended")
         elif command == "disable":
-            await gw.store.disable_staff(args.username, gw.clock())
+            await accounts.disable(args.username)
             print(f"staff {args.username}: disabled; every session ended")
         else:
             _print_staff(await gw.store.list_staff())

@@ -29,16 +29,16 @@ async def signed_in(request: web.Request) -> Actor:
     return actor
 
 
-async def posted(request: web.Request) -> dict[str, str]:
+async def posted(request: web.Request, actor: Actor | None = None) -> dict[str, str]:
     """The fields of a console form, its CSRF token checked; a form that cannot be read
-    (too big, not a form) is refused with its status and a sentence, never a 500."""
+    (too big, not a form) is refused with its status and a page saying why, never a 500."""
     gw = gateway_of(request)
     try:
         form = await read_form(request, gw.form_limits)
     except FormRejected as exc:
-        error = web.HTTPException(
-            text=gw.profile.message(exc.key, **exc.values), content_type="text/plain"
-        )
+        message = gw.profile.message(exc.key, **exc.values)
+        shown = refused(request, actor, exc.status, "Formulir tidak dapat dibaca", message)
+        error = web.HTTPException(body=shown.body, content_type="text/html")
         error.set_status(exc.status)
         raise error from None
     checked(request, form.fields)
@@ -68,3 +68,16 @@ def page(
     )
     csrf.keep_nonce(request, response, nonce)
     return response
+
+
+def refused(
+    request: web.Request,
+    actor: Actor | None,
+    status: int,
+    title: str,
+    message: str,
+    back: tuple[str, str] = ("/admin/", "Kembali ke antrian"),
+) -> web.Response:
+    """A console page saying why not (403, 404, 409): what it is, why, and a way back."""
+    context = {"title": title, "message": message, "back": back[0], "back_label": back[1]}
+    return page(request, "refused.html", actor, context, status)

@@ -16,7 +16,7 @@ from aiohttp import web
 from pydantic import TypeAdapter, ValidationError
 
 from gateway.case_detail import AdminComplaintDetail, detail
-from gateway.console.access import page, posted, signed_in
+from gateway.console.access import page, posted, refused, signed_in
 from gateway.context import Gateway, gateway_of
 from gateway.views import field_errors
 from normalizer.models import TimelineEntry
@@ -73,7 +73,7 @@ async def case_page(request: web.Request) -> web.Response:
 async def take_action(request: web.Request) -> web.Response:
     gw = gateway_of(request)
     actor = await signed_in(request)
-    fields = await posted(request)
+    fields = await posted(request, actor)
     tracking_id = request.match_info["tracking_id"]
     action = fields.get("action", "")
     kept = {k: v for k, v in fields.items() if k not in ("csrf_token", "version", "action")}
@@ -171,8 +171,9 @@ async def _detail(request: web.Request, actor: Actor) -> AdminComplaintDetail:
 def _refused_page(request: web.Request, actor: Actor, exc: Refused) -> web.Response:
     """No such case, or none of theirs: the same 404 either way (an agency's admin learns
     nothing of another agency's cases by guessing addresses)."""
-    status = 404 if isinstance(exc, NotFound) else exc.status
-    return page(request, "refused.html", actor, {"message": exc.message}, status)
+    if isinstance(exc, NotFound):
+        return refused(request, actor, 404, "Tidak ditemukan", exc.message)
+    return refused(request, actor, exc.status, "Tidak dapat dibuka", exc.message)
 
 
 async def _show(request: web.Request, actor: Actor, outcome: Outcome) -> web.Response:
