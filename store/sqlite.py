@@ -654,17 +654,21 @@ def _filters(query: ComplaintQuery, now: datetime) -> tuple[list[str], list[Any]
         # flags is a space-separated list of words without '%' or '_' (Flag values).
         add("(' ' || c.flags || ' ') LIKE ?", f"% {query.flag.value} %")
     if query.text:
-        pattern = "%" + _escape_like(query.text) + "%"
-        # A confidential complaint's words are searched only for those who may read them.
-        readable = "1" if not query.seen_by_agency else "(c.confidential = 0 OR k.agency = ?)"
-        add(
-            f"((({readable}) AND (c.text LIKE ? ESCAPE '\\' OR c.location LIKE ? ESCAPE '\\')) "
-            "OR c.tracking_id = ?)",
-            *((query.seen_by_agency,) if query.seen_by_agency else ()),
-            pattern,
-            pattern,
-            _as_tracking_id(query.text),
-        )
+        tracking_id = _tracking_id_in(query.text)
+        if tracking_id is not None:
+            # A tracking ID names one complaint: found on its index, not by reading every
+            # text (at 50 000 complaints, 80 ms where the index takes one).
+            add("c.tracking_id = ?", tracking_id)
+        else:
+            pattern = "%" + _escape_like(query.text) + "%"
+            # A confidential complaint's words are searched only for those who may read them.
+            readable = "1" if not query.seen_by_agency else "(c.confidential = 0 OR k.agency = ?)"
+            add(
+                f"({readable}) AND (c.text LIKE ? ESCAPE '\\' OR c.location LIKE ? ESCAPE '\\')",
+                *((query.seen_by_agency,) if query.seen_by_agency else ()),
+                pattern,
+                pattern,
+            )
     if query.received_from:
         add("c.received_at >= ?", ts(query.received_from))
     if query.received_before:
@@ -672,13 +676,13 @@ def _filters(query: ComplaintQuery, now: datetime) -> tuple[list[str], list[Any]
     return where, params
 
 
-def _as_tracking_id(text: str) -> str:
+def _tracking_id_in(text: str) -> str | None:
     """The canonical ID if the text is one as a person writes it (any case, spaced or
-    hyphenated into groups); otherwise the text itself, upper-cased."""
+    hyphenated into groups)."""
     try:
         return parse_tracking_id(text)
     except InvalidTrackingId:
-        return text.strip().upper()
+        return None
 
 
 def _escape_like(text: str) -> str:

@@ -7,6 +7,7 @@ the SMS service, and answers only after it is committed, in the gateway's own fo
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
@@ -24,6 +25,7 @@ from channels.sms.vonage import inbound as vonage
 from normalizer.models import RawPayload
 
 # One SMS delivery is a few kilobytes at most (Twilio's form with ten media URLs included).
+log = logging.getLogger(__name__)
 MAX_DELIVERY_BYTES = 64 * 1024
 
 Handler = Callable[[web.Request], Awaitable[web.Response]]
@@ -58,6 +60,8 @@ class SmsWebhooks:
             except ForbiddenSms:
                 raise json_error(403, "forbidden", "Tanda tangan atau kunci tidak sah.") from None
             except InvalidSms as exc:
+                if gateway == "kannel":
+                    return _kannel_refusal(exc)
                 problem = FieldProblem(field=exc.field, reason=exc.reason)
                 raise json_error(
                     exc.status, "invalid_sms", "Pesan SMS tidak dapat dibaca.", [problem]
@@ -117,6 +121,21 @@ class SmsWebhooks:
         # Kannel sends this body back as the reply SMS; with `omit-empty = true` an empty one
         # sends nothing (a part of a long message, a flood).
         return web.Response(text=reply or "", content_type="text/plain", charset="utf-8")
+
+
+def _kannel_refusal(exc: InvalidSms) -> web.Response:
+    """An SMS Kannel delivered (its secret was right) that can never be filed: a network's
+    broadcast from a name, an unknown charset, a broken UDH. smsbox turns any answer but
+    200 into "Could not fetch content, sorry." to the sender and, with the README's
+    http-request-retry, asks again for minutes; so it is answered 200 with no body (no
+    reply, with `omit-empty = true`), the field named in a header and in the log."""
+    log.warning("kannel delivery refused: %s: %s", exc.field, exc.reason)
+    return web.Response(
+        status=200,
+        text="",
+        content_type="text/plain",
+        headers={"X-Lapor-Refused": f"{exc.field}: {exc.reason}"},
+    )
 
 
 def _form(body: bytes) -> list[tuple[str, str]]:

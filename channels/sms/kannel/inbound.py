@@ -14,14 +14,16 @@ The sms-service group we document (secret in the query: Kannel cannot add a head
     group = sms-service
     keyword = default
     catch-all = true
-    max-messages = 2
+    max-messages = 3
+    concatenation = true
     omit-empty = true
     get-url = "http://GATEWAY/webhooks/sms/kannel?secret=XXX&from=%p&to=%P&text=%b&coding=%c&charset=%C&udh=%u&smsc=%i&id=%I"
 
-Our text/plain answer is the reply SMS: `max-messages = 2` lets the acknowledgement take
-its two segments, and `omit-empty = true` sends nothing when we answer with nothing (a
-part of a long message, a flood). %t is left out on purpose: our own clock stamps the
-delivery.
+Our text/plain answer is the reply SMS: `max-messages = 3` lets the longest answer we send
+take its three segments, `concatenation = true` makes them one message on the phone, and
+`omit-empty = true` sends nothing when we answer with nothing (a part of a long message, a
+flood, a delivery we refuse: smsbox would text any answer but 200 to the sender as "Could
+not fetch content"). %t is left out on purpose: our own clock stamps the delivery.
 """
 
 from __future__ import annotations
