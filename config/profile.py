@@ -47,6 +47,13 @@ class Office(_Strict):
 class Sla(_Strict):
     verification_working_days: int = Field(default=3, ge=1, le=30)
     completion_working_days: int = Field(ge=1, le=60)
+    on_time_target_percent: int = Field(
+        default=90,
+        ge=1,
+        le=100,
+        description="the share of answers (in percent) given within their deadline that the "
+        "agencies aim for; the recap's on-time chart draws it as a line",
+    )
 
 
 class SmsProfile(_Strict):

@@ -2,14 +2,15 @@
 
 Counts by state, channel, category, classification and agency (each adds up to the number
 of complaints received in the period), and per agency how many were verified and answered
-within their deadlines and the median working days it took. Pure: rows in, table out.
+within their deadlines and the median working days it took; the complaints of each ISO week
+by channel, and how far along the procedure they got (the funnel). Pure: rows in, table out.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from statistics import median
 
 from pydantic import BaseModel
@@ -17,9 +18,28 @@ from pydantic import BaseModel
 from config.profile import Profile
 from store.workflow import RecapRow
 from workflow.calendar import WorkingCalendar
+from workflow.states import CaseState
+
+S = CaseState
 
 NONE = "-"
 """The key of complaints without a value: no case yet, no category, no agency."""
+
+FUNNEL: tuple[CaseState, ...] = (
+    S.DITERIMA, S.DITERUSKAN, S.DIDISPOSISI, S.DITINDAKLANJUTI, S.DISETUJUI, S.DIJAWAB,
+    S.SELESAI,
+)  # fmt: skip
+"""The steps of the procedure's main path the funnel counts, in order."""
+CLOSED_EARLY: tuple[CaseState, ...] = (S.DITOLAK, S.DIARSIPKAN)
+"""Closed before an answer: rejected, or archived (a duplicate, a hold nobody answered)."""
+
+_STEP: dict[str, int] = {
+    S.DITERIMA: 0, S.DITUNDA: 0, S.DITOLAK: 0, S.DIARSIPKAN: 0,
+    S.DITERUSKAN: 1, S.DIDISPOSISI: 2, S.DITINDAKLANJUTI: 3, S.MENUNGGU_PERSETUJUAN: 3,
+    S.DISETUJUI: 4, S.DIJAWAB: 5, S.SELESAI: 6,
+}  # fmt: skip
+"""How far along FUNNEL a case in each state has got (a hold is still at receipt, a draft
+waiting for approval is still being followed up)."""
 
 
 class Count(BaseModel):
@@ -36,8 +56,22 @@ class AgencyRecap(BaseModel):
     verified_on_time: int
     answered: int
     answered_on_time: int
+    answered_on_time_percent: float | None
+    """answered_on_time of answered, in percent; None with nothing answered."""
     median_working_days_to_verify: float | None
     median_working_days_to_answer: float | None
+
+
+class Week(BaseModel):
+    """The complaints received in one ISO week (Monday to Sunday, local dates)."""
+
+    week: str
+    """ISO 8601: '2026-W33'."""
+    monday: date
+    total: int
+    by_channel: list[Count]
+    """Only the channels with complaints that week, in the order of the period's
+    `by_channel`."""
 
 
 class Recap(BaseModel):
@@ -53,6 +87,19 @@ class Recap(BaseModel):
     agencies: list[AgencyRecap]
     verified_on_time_percent: float | None
     answered_on_time_percent: float | None
+    on_time_target_percent: int
+    """The profile's target for answers on time (`sla.on_time_target_percent`)."""
+    by_week: list[Week]
+    """Every ISO week the period touches, in order, with none left out (a week without
+    complaints has total 0); the totals add up to `total`."""
+    funnel: list[Count]
+    """How many complaints got at least as far as each step of FUNNEL: a case counts in
+    every step up to the one it is in (or reached before being sent back: verified, it
+    was forwarded; answered, it was answered). A complaint without a case yet counts in
+    none."""
+    closed_early: list[Count]
+    """How many were closed without an answer (ditolak, diarsipkan); the funnel counts
+    them up to the step they had reached."""
 
 
 def make_recap(rows: Sequence[RecapRow], profile: Profile, start: date, end: date) -> Recap:
@@ -66,13 +113,14 @@ def make_recap(rows: Sequence[RecapRow], profile: Profile, start: date, end: dat
 
     verified = [r for r in rows if r.verified_at]
     answered = [r for r in rows if r.answered_at]
+    by_channel = _counts(rows, lambda r: r.channel, lambda k: k)
     return Recap(
         regency=profile.regency,
         period_from=start,
         period_to=end,
         total=len(rows),
         by_state=_counts(rows, lambda r: r.state, states),
-        by_channel=_counts(rows, lambda r: r.channel, lambda k: k),
+        by_channel=by_channel,
         by_category=_counts(rows, lambda r: r.category, lambda k: categories.get(k, k)),
         by_classification=_counts(
             rows, lambda r: r.classification, lambda k: k.replace("_", " ").capitalize()
@@ -84,6 +132,13 @@ def make_recap(rows: Sequence[RecapRow], profile: Profile, start: date, end: dat
         ],
         verified_on_time_percent=_percent(sum(map(_verified_in_time, verified)), len(verified)),
         answered_on_time_percent=_percent(sum(map(_answered_in_time, answered)), len(answered)),
+        on_time_target_percent=profile.sla.on_time_target_percent,
+        by_week=_weeks(rows, profile, start, end, [c.key for c in by_channel]),
+        funnel=_funnel(rows, states),
+        closed_early=[
+            Count(key=s.value, label=states(s.value), count=sum(r.state == s for r in rows))
+            for s in CLOSED_EARLY
+        ],
     )
 
 
@@ -97,6 +152,59 @@ def _counts(
         Count(key=k, label=label(k), count=n)
         for k, n in sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
+
+
+def _weeks(
+    rows: Sequence[RecapRow], profile: Profile, start: date, end: date, channels: list[str]
+) -> list[Week]:
+    """Every ISO week from the one of `start` to the one of `end` (widened to any row
+    received outside them, so the weeks always add up to the total)."""
+    zone = profile.zone
+    counted: Counter[tuple[date, str]] = Counter()
+    for r in rows:
+        day = r.received_at.astimezone(zone).date()
+        counted[_monday(day), r.channel] += 1
+    mondays = [_monday(start), _monday(end), *(monday for monday, _ in counted)]
+    first, last = min(mondays), max(mondays)
+    weeks = []
+    for n in range((last - first).days // 7 + 1):
+        monday = first + timedelta(weeks=n)
+        year, week, _ = monday.isocalendar()
+        found = [Count(key=c, label=c, count=counted[monday, c]) for c in channels]
+        weeks.append(
+            Week(
+                week=f"{year}-W{week:02d}",
+                monday=monday,
+                total=sum(c.count for c in found),
+                by_channel=[c for c in found if c.count],
+            )
+        )
+    return weeks
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _funnel(rows: Sequence[RecapRow], label: Callable[[str], str]) -> list[Count]:
+    reached = Counter(_reached(r) for r in rows if r.state is not None)
+    return [
+        Count(
+            key=s.value, label=label(s.value), count=sum(n for at, n in reached.items() if at >= i)
+        )
+        for i, s in enumerate(FUNNEL)
+    ]
+
+
+def _reached(r: RecapRow) -> int:
+    """The furthest step of FUNNEL the case has got to, by its state and its history: a
+    case sent back to the Admin Penghubung after verification was still forwarded once."""
+    step = _STEP.get(r.state, 0) if r.state is not None else 0
+    if r.verified_at is not None:
+        step = max(step, FUNNEL.index(S.DITERUSKAN))
+    if r.answered_at is not None:
+        step = max(step, FUNNEL.index(S.DIJAWAB))
+    return step
 
 
 def _verified_in_time(r: RecapRow) -> bool:
@@ -120,6 +228,7 @@ def _agency(code: str, name: str, rows: list[RecapRow], calendar: WorkingCalenda
         for r in rows
         if r.answered_at is not None
     ]
+    answered_on_time = sum(map(_answered_in_time, rows))
     return AgencyRecap(
         agency=code,
         name=name,
@@ -127,7 +236,8 @@ def _agency(code: str, name: str, rows: list[RecapRow], calendar: WorkingCalenda
         verified=len(to_verify),
         verified_on_time=sum(map(_verified_in_time, rows)),
         answered=len(to_answer),
-        answered_on_time=sum(map(_answered_in_time, rows)),
+        answered_on_time=answered_on_time,
+        answered_on_time_percent=_percent(answered_on_time, len(to_answer)),
         median_working_days_to_verify=_median(to_verify),
         median_working_days_to_answer=_median(to_answer),
     )

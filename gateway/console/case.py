@@ -40,6 +40,13 @@ CHECKBOXES = ("anonymous", "confidential")
 # (HEIC, MOV, 3GP) is offered as a download.
 INLINE_IMAGES = frozenset({"image/jpeg", "image/png", "image/webp", "image/gif"})
 INLINE_VIDEOS = frozenset({"video/mp4", "video/webm"})
+FIELD_LABELS = {
+    "agency": "Instansi", "category": "Kategori", "classification": "Klasifikasi",
+    "note": "Catatan", "question": "Pertanyaan", "reason": "Alasan", "to": "Kepada",
+    "duplicate_of": "Sama dengan laporan", "text": "Tindak lanjut", "perihal": "Perihal",
+    "isi": "Isi jawaban", "anonymous": "Anonim", "confidential": "Rahasia",
+}  # fmt: skip
+"""What the page calls a form's fields when it shows what was typed and not saved."""
 REJECT_REASONS = {
     "bukan_kewenangan": "Bukan kewenangan pemerintah kabupaten",
     "tidak_layak": "Tidak layak ditindaklanjuti (kurang jelas atau tidak lengkap)",
@@ -202,6 +209,7 @@ async def _show(request: web.Request, actor: Actor, outcome: Outcome) -> web.Res
         "images": INLINE_IMAGES,
         "videos": INLINE_VIDEOS,
         "reject_reasons": REJECT_REASONS,
+        "field_labels": FIELD_LABELS,
     }
     return page(request, "case.html", actor, context, outcome.status)
 

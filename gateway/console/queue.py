@@ -95,6 +95,7 @@ async def queue(request: web.Request) -> web.Response:
             "flags": list(Flag),
             "agency_role": actor.role in AGENCY_ROLES,
             "refresh_ms": int(gw.settings.console_refresh_seconds * 1000),
+            "narrowed": _narrowed(params),
         },
     )
 
@@ -128,6 +129,12 @@ def _row(gw: Gateway, actor: Actor, complaint: Complaint, case: Case | None, now
         calendar = WorkingCalendar.for_profile(gw.profile)
         days_left = calendar.working_days_left(now, case.due_at)
     return Row(complaint, None if moved else case, words, days_left, moved)
+
+
+def _narrowed(params: ConsoleQueue) -> bool:
+    """Whether a filter beyond the state tab and the search box is on."""
+    chosen = params.model_dump(exclude_defaults=True, exclude={"state", "q", "mine", "cursor"})
+    return bool(chosen)
 
 
 def _with(params: ConsoleQueue, **changes: object) -> str:

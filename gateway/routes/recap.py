@@ -1,11 +1,15 @@
-"""`GET /api/v1/recap`: the recap of a period as JSON, or as a CSV or XLSX download."""
+"""`GET /api/v1/recap`: the recap of a period as JSON, or as a CSV or XLSX download.
+
+`recap_of` and `download` are also the console's (`/admin/recap`, `/admin/recap.csv`,
+`/admin/recap.xlsx`): the page and the API read the same rows into the same recap, and
+serve the same bytes for the same period."""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 
 from aiohttp import web
@@ -14,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from gateway.apidoc import operation
 from gateway.auth import require_staff
-from gateway.context import gateway_of
+from gateway.context import Gateway, gateway_of
 from gateway.errors import validation_error
 from gateway.params import LocalDate
 from workflow.recap import Recap, make_recap
@@ -63,24 +67,31 @@ async def recap(request: web.Request) -> web.Response:
         params = RecapParams.model_validate(dict(request.query))
     except ValidationError as exc:
         raise validation_error(exc, "Periode rekap tidak valid.") from None
-    zone = gw.profile.zone
-    start = datetime.combine(params.from_, time(), zone)
-    end = datetime.combine(params.to + timedelta(days=1), time(), zone)
-    rows = await gw.store.recap_rows(start, end)
-    result = make_recap(rows, gw.profile, params.from_, params.to)
+    result = await recap_of(gw, params.from_, params.to)
     if params.format == "json":
         return web.Response(text=result.model_dump_json(), content_type="application/json")
-    name = f"{file_stem(result)}.{params.format}"
+    return download(result, params.format)
+
+
+async def recap_of(gw: Gateway, first: date, last: date) -> Recap:
+    """The recap of the complaints received from `first` to `last`, local dates of the
+    profile's time zone, both included."""
+    zone = gw.profile.zone
+    start = datetime.combine(first, time(), zone)
+    end = datetime.combine(last + timedelta(days=1), time(), zone)
+    rows = await gw.store.recap_rows(start, end)
+    return make_recap(rows, gw.profile, first, last)
+
+
+def download(result: Recap, kind: Literal["csv", "xlsx"]) -> web.Response:
+    """The recap's table as a file to save, named after the regency and the period."""
+    name = f"{file_stem(result)}.{kind}"
     disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
-    if params.format == "csv":
+    if kind == "csv":
         return web.Response(
             text=to_csv(result), content_type="text/csv", charset="utf-8", headers=disposition
         )
-    return web.Response(
-        body=to_xlsx(result),
-        content_type=XLSX,
-        headers=disposition,
-    )
+    return web.Response(body=to_xlsx(result), content_type=XLSX, headers=disposition)
 
 
 def file_stem(result: Recap) -> str:

@@ -28,3 +28,9 @@ document.querySelectorAll("[data-refresh]").forEach((rows) => {
   };
   setInterval(refresh, Number(rows.dataset.refreshMs || REFRESH_MS));
 });
+
+// On a phone the queue's filters beyond the search box start folded (unless one is on),
+// so the cases come first; without script they simply stay open.
+if (window.matchMedia("(max-width: 45rem)").matches) {
+  document.querySelectorAll("details[data-fold-on-phone]").forEach((d) => d.removeAttribute("open"));
+}

@@ -7,9 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, async_playwright
 
 from tests.conftest import Running, start_gateway
 from tests.fakes.twilio_api import FakeTwilio
+from tests.gateway.browsers import chromium
 from tests.gateway.sms_support import SMS_SETTINGS, TWILIO_SID, TWILIO_TOKEN
 from tests.processes import Launcher
 
@@ -55,3 +58,14 @@ async def web_gateway(tmp_path: Path, twilio: FakeTwilio) -> AsyncIterator[Runni
     running = await start_gateway(tmp_path, **twilio_sender(twilio))
     yield running
     await running.stop()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium, once for the module (see tests/gateway/browsers.py)."""
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=chromium(), headless=True, args=["--no-sandbox"]
+        )
+        yield launched
+        await launched.close()

@@ -16,17 +16,16 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, Response, async_playwright, expect
+from playwright.async_api import Browser, Page, Response, expect
 
 from config.locale import long_date
 from normalizer.models import Channel
 from normalizer.tracking import parse_tracking_id
 from tests.conftest import DESK_TOKEN, Running, start_gateway, tiny_png
+from tests.gateway.browsers import WAIT_MS
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-CHROMIUM = Path("/usr/bin/chromium")
-WAIT_MS = 5_000  # every wait is bounded: a page that does not come fails the test in seconds
 
 COMPLAINT = (
     "Jalan di depan SD Negeri 3 berlubang besar sejak hujan deras hari Senin, "
@@ -40,23 +39,6 @@ VERIFICATION_DUE = date(2026, 8, 20)
 COMPLETION_DUE = date(2026, 8, 24)
 
 expect.set_options(timeout=WAIT_MS)
-
-
-def chromium() -> str:
-    """Debian's Chromium: Playwright's own browser download cannot reach this network."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium)")
-    return str(CHROMIUM)
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=chromium(), headless=True, args=["--no-sandbox"]
-        )
-        yield launched
-        await launched.close()
 
 
 @pytest_asyncio.fixture(loop_scope="module")

@@ -171,6 +171,36 @@ async def test_the_recap_counts_what_came_in_over_the_period(worked: Worked) -> 
     )
     assert body["verified_on_time_percent"] == 66.7
     assert body["answered_on_time_percent"] == 100.0
+    assert agencies["PUPR"]["answered_on_time_percent"] == 100.0
+    assert agencies[OTHER_AGENCY]["answered_on_time_percent"] is None
+    assert body["on_time_target_percent"] == 90
+
+
+async def test_the_recap_counts_each_week_by_channel_and_how_far_cases_got(
+    worked: Worked,
+) -> None:
+    """Friday 14 and Saturday 15 August are one ISO week (from Monday 10 August); of the
+    four, one was answered, two forwarded, one waits for verification."""
+    _, body = await recap(worked.running, PERIOD, ADMIN_AUTH)
+    [week] = body["by_week"]
+    assert (week["week"], week["monday"], week["total"]) == ("2026-W33", "2026-08-10", 4)
+    assert counts(week["by_channel"]) == counts(body["by_channel"])
+    assert counts(body["funnel"]) == {
+        "diterima": 4,
+        "diteruskan": 3,
+        "didisposisi": 1,
+        "ditindaklanjuti": 1,
+        "disetujui": 1,
+        "dijawab": 1,
+        "selesai": 0,
+    }
+    assert counts(body["closed_early"]) == {"ditolak": 0, "diarsipkan": 0}
+
+    _, month = await recap(worked.running, "from=2026-08-01&to=2026-08-31", ADMIN_AUTH)
+    assert [w["monday"] for w in month["by_week"]] == [
+        "2026-07-27", "2026-08-03", "2026-08-10", "2026-08-17", "2026-08-24", "2026-08-31",
+    ]  # fmt: skip
+    assert [w["total"] for w in month["by_week"]] == [0, 0, 6, 0, 0, 0]
 
 
 async def test_one_day_is_counted_by_its_local_date(worked: Worked) -> None:

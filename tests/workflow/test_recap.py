@@ -6,6 +6,7 @@ Thu 20, Fri 21, Mon 24, Wed 26 (Mon 17 is Independence Day, Tue 25 Maulid Nabi).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,7 @@ from config.profile import Profile, load_profile
 from normalizer.models import Channel, Classification
 from store.workflow import RecapRow
 from workflow.calendar import WorkingCalendar
-from workflow.recap import Count, Recap, make_recap
+from workflow.recap import CLOSED_EARLY, FUNNEL, Count, Recap, make_recap
 from workflow.states import CaseState
 
 WIB = ZoneInfo("Asia/Pontianak")
@@ -168,6 +169,21 @@ def test_per_agency_figures(recap: Recap) -> None:
     assert pdam.median_working_days_to_answer is None
 
 
+def test_per_agency_answers_on_time_in_percent(recap: Recap) -> None:
+    """What the console's on-time chart draws: answered in time of answered, per agency."""
+    by_code = {a.agency: a for a in recap.agencies}
+    assert by_code["PUPR"].answered_on_time_percent == 50.0  # 1 of 2
+    assert by_code["DINKES"].answered_on_time_percent is None  # nothing answered
+
+
+def test_the_on_time_target_is_the_profiles() -> None:
+    assert make_recap([], PROFILE, START, END).on_time_target_percent == 90
+    stricter = PROFILE.model_copy(
+        update={"sla": PROFILE.sla.model_copy(update={"on_time_target_percent": 95})}
+    )
+    assert make_recap([], stricter, START, END).on_time_target_percent == 95
+
+
 def test_on_time_percentages(recap: Recap) -> None:
     """2 of 4 verified in time, 1 of 2 answered in time."""
     assert recap.verified_on_time_percent == 50.0
@@ -190,6 +206,92 @@ def test_empty_period() -> None:
     assert recap.total == 0
     assert all(section == [] for section in sections(recap).values())
     assert all(a.received == 0 for a in recap.agencies)
+    assert [w.total for w in recap.by_week] == [0] * 6  # still every week of August
+    assert all(w.by_channel == [] for w in recap.by_week)
+    assert [c.count for c in recap.funnel + recap.closed_early] == [0] * 9
+
+
+# -- per ISO week, by channel -------------------------------------------------------------
+
+
+def test_weeks_cover_the_period_from_monday_to_monday() -> None:
+    """August 2026 touches six ISO weeks: from Monday 27 July to Monday 31 August."""
+    recap = make_recap([], PROFILE, START, END)
+    assert [w.monday for w in recap.by_week] == [
+        date(2026, 7, 27), date(2026, 8, 3), date(2026, 8, 10), date(2026, 8, 17),
+        date(2026, 8, 24), date(2026, 8, 31),
+    ]  # fmt: skip
+    assert [w.week for w in recap.by_week] == [f"2026-W{n}" for n in range(31, 37)]
+
+
+def test_weeks_count_by_channel_on_local_dates() -> None:
+    """Sunday 23:30 and Monday 00:30 in Ketapang are both Sunday in UTC: two weeks."""
+    rows = [
+        row(channel="sms", received_at=wib(16, 23, 30)),
+        row(channel="web", received_at=wib(17, 0, 30)),
+        row(channel="sms", received_at=wib(18)),
+        row(channel="sms", received_at=wib(3)),
+        row(channel="app", received_at=wib(3)),
+    ]
+    assert rows[0].received_at.astimezone(UTC).date() == rows[1].received_at.astimezone(UTC).date()
+    recap = make_recap(rows, PROFILE, START, END)
+    weeks = {w.week: (w.total, counts(w.by_channel)) for w in recap.by_week}
+    assert weeks == {
+        "2026-W31": (0, {}),
+        "2026-W32": (2, {"sms": 1, "app": 1}),
+        "2026-W33": (1, {"sms": 1}),
+        "2026-W34": (2, {"sms": 1, "web": 1}),
+        "2026-W35": (0, {}),
+        "2026-W36": (0, {}),
+    }
+    # A week's channels come in the period's order (most complaints first).
+    assert [c.key for c in recap.by_channel] == ["sms", "app", "web"]
+    assert [c.key for c in recap.by_week[3].by_channel] == ["sms", "web"]
+
+
+def test_a_week_across_new_year_is_the_iso_weeks() -> None:
+    recap = make_recap([], PROFILE, date(2026, 12, 30), date(2027, 1, 5))
+    assert [(w.week, w.monday) for w in recap.by_week] == [
+        ("2026-W53", date(2026, 12, 28)),
+        ("2027-W01", date(2027, 1, 4)),
+    ]
+
+
+# -- how far the complaints got -----------------------------------------------------------
+
+
+def test_the_funnel_counts_every_step_a_case_reached(recap: Recap) -> None:
+    """ROWS: forwarded twice, answered, closed after the answer, waiting, and one without a
+    case yet (which counts in no step)."""
+    assert [c.key for c in recap.funnel] == [s.value for s in FUNNEL]
+    assert counts(recap.funnel) == {
+        "diterima": 5,
+        "diteruskan": 4,
+        "didisposisi": 2,
+        "ditindaklanjuti": 2,
+        "disetujui": 2,
+        "dijawab": 2,
+        "selesai": 1,
+    }
+    assert counts(recap.closed_early) == {"ditolak": 0, "diarsipkan": 0}
+    assert recap.funnel[0].label == PROFILE.message("state.diterima")
+
+
+def test_the_funnel_keeps_what_a_case_reached_before_it_went_back() -> None:
+    rows = [
+        row(state="diterima", agency=None),
+        row(state="ditunda", agency=None),
+        # Returned by the agency after verification: it was forwarded once.
+        row(state="diterima", agency=None, verified_at=wib(14, 11)),
+        row(state="ditolak", agency=None),
+        row(state="diarsipkan", agency=None),
+        # A draft sent back by the Pejabat is still being followed up.
+        row(state="menunggu_persetujuan", verified_at=wib(14, 11)),
+    ]
+    recap = make_recap(rows, PROFILE, START, END)
+    assert [c.count for c in recap.funnel] == [6, 2, 1, 1, 0, 0, 0]
+    assert counts(recap.closed_early) == {"ditolak": 1, "diarsipkan": 1}
+    assert [c.key for c in recap.closed_early] == [s.value for s in CLOSED_EARLY]
 
 
 @pytest.mark.parametrize(
@@ -258,3 +360,19 @@ def test_sections_always_add_up(rows: list[RecapRow]) -> None:
         assert agency.answered_on_time <= agency.answered <= agency.received
     for percent in (recap.verified_on_time_percent, recap.answered_on_time_percent):
         assert percent is None or 0 <= percent <= 100
+    # The weeks are consecutive Mondays, cover the period and add up to the total, by
+    # channel too.
+    mondays = [w.monday for w in recap.by_week]
+    assert all(m.weekday() == 0 for m in mondays)
+    assert all(b - a == timedelta(days=7) for a, b in pairwise(mondays))
+    assert mondays[0] <= START and mondays[-1] + timedelta(days=6) >= END
+    assert sum(w.total for w in recap.by_week) == recap.total
+    for channel in recap.by_channel:
+        in_weeks = sum(c.count for w in recap.by_week for c in w.by_channel if c.key == channel.key)
+        assert in_weeks == channel.count
+    # The funnel never grows, starts with every case, and the closed ones are by_state's.
+    steps = [c.count for c in recap.funnel]
+    assert steps == sorted(steps, reverse=True)
+    assert steps[0] == sum(1 for r in rows if r.state is not None)
+    states = counts(recap.by_state)
+    assert counts(recap.closed_early) == {s.value: states.get(s.value, 0) for s in CLOSED_EARLY}

@@ -33,7 +33,7 @@ class Page:
     def buttons(self) -> list[str]:
         """The names of the case page's action buttons, in the page's order."""
         found = re.findall(
-            r'<button type="submit" name="submit" value="[a-z_]+">([^<]+)</button>', self.html
+            r'<button type="submit" data-action="[a-z_]+">([^<]+)</button>', self.html
         )
         return [unescape(b) for b in found]
 

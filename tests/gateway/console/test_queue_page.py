@@ -126,6 +126,8 @@ async def test_tugas_saya_lists_what_waits_for_each_role(gateway: Running, staff
         "pejabat": sorted([ids[2], ids[3]]),
         "utama": [],
     }
+    page = await staff.pejabat.get("/admin/")
+    assert '<a href="/admin/?mine=true">Tugas saya</a>' in page.html  # in every page's menu
     page = await staff.pejabat.get("/admin/?mine=true")
     assert "Kasus yang menunggu tindakan Anda (Pejabat Penghubung): 2." in page.text()
 
