@@ -72,6 +72,7 @@ $(WRK):
 
 bench: $(VENV)/.test-deps $(WRK)
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.console
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info
