@@ -3,11 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-# Browser tests drive Debian's Chromium: Playwright's own browser download cannot work here.
-CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint fuzz bench clean
+.PHONY: run test lint fuzz bench clean system-packages run-packages bench-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,39 +20,45 @@ $(VENV)/.test-deps: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.run-deps
 
 run: $(VENV)/.run-deps
-	@$(MAKE) --no-print-directory $(DEJAVU) || echo "make: without $(DEJAVU) the nota dinas PDF is printed in a Latin-1 font." >&2
+	@$(MAKE) --no-print-directory run-packages || echo "make: without fonts-dejavu-core the nota dinas PDF is printed in a Latin-1 font." >&2
 	$(BIN)/lapor-gateway serve
+
+run-packages:
+	$(call apt_install,$(RUN_PACKAGES))
 
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
-# Installing needs root: as another user through sudo, and where there is no sudo, say what to do.
-$(CHROMIUM):
-	@if [ -n "$(SUDO)" ] && ! command -v sudo >/dev/null; then \
-		echo "make: $(CHROMIUM) is missing and installing it needs root, but there is no sudo." >&2; \
-		echo "  Run as root: apt-get update && apt-get install chromium, then make test again." >&2; \
-		exit 1; \
+# Debian packages the tests run for real: Chromium (the browser tests; Playwright's own
+# download cannot work here), DejaVu Sans (the nota dinas PDF's font), Kannel with its test
+# SMSC, and gammu-smsd with libdbi's SQLite driver. Missing ones are installed in one go,
+# as root or through sudo; where there is neither, make stops and says what to run.
+TEST_PACKAGES := chromium fonts-dejavu-core kannel kannel-extras gammu-smsd libdbd-sqlite3
+RUN_PACKAGES := fonts-dejavu-core
+
+define apt_install
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+		| grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if [ -n "$(SUDO)" ] && ! command -v sudo >/dev/null; then \
+			echo "make: Debian packages missing:" $$missing "; installing needs root, but there is no sudo." >&2; \
+			echo "  Run as root: apt-get update && apt-get install" $$missing "and make again." >&2; \
+			exit 1; \
+		fi; \
+		$(SUDO) apt-get update -qq || exit 1; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing || exit 1; \
+		if [ -d /run/systemd/system ]; then \
+			$(SUDO) systemctl disable --now kannel gammu-smsd >/dev/null 2>&1 || true; \
+		fi; \
 	fi
-	$(SUDO) apt-get update -qq
-	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+endef
 
-# The nota dinas PDF embeds DejaVu Sans (Debian's fonts-dejavu-core) for whatever script
-# citizens and staff write; without it the PDF falls back to a Latin-1 font. `make test` needs
-# it, `make run` tries to install it and starts anyway.
-DEJAVU := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+system-packages:
+	$(call apt_install,$(TEST_PACKAGES))
 
-$(DEJAVU):
-	@if [ -n "$(SUDO)" ] && ! command -v sudo >/dev/null; then \
-		echo "make: $(DEJAVU) is missing and installing it needs root, but there is no sudo." >&2; \
-		echo "  Run as root: apt-get update && apt-get install fonts-dejavu-core, then make again." >&2; \
-		exit 1; \
-	fi
-	$(SUDO) apt-get update -qq
-	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core
-
-test: lint $(CHROMIUM) $(DEJAVU)
+test: lint system-packages
 	$(BIN)/pytest
 
 # The fuzzing of `make test` (tests/fuzz), with many more examples: about 10 minutes here.
@@ -64,13 +68,10 @@ fuzz: $(VENV)/.test-deps
 	LAPOR_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/fuzz -p no:randomly
 
 # The load generator: Debian's wrk, as the benchmark drives the gateway the way a provider would.
-WRK := /usr/bin/wrk
+bench-packages:
+	$(call apt_install,wrk)
 
-$(WRK):
-	$(SUDO) apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk
-
-bench: $(VENV)/.test-deps $(WRK)
+bench: $(VENV)/.test-deps bench-packages
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.console
 

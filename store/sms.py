@@ -12,11 +12,33 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Final
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from normalizer.casework import CitizenReply
 from normalizer.models import Attachment, Complaint, ComplaintDraft, Flag, RawPayload
+
+FINGERPRINT_MARK: Final = "#"
+"""In a message id `<gateway id>#<fingerprint>`: the gateway's own id, which it may give
+again to another message (Gammu numbers its inbox from 1 again when its tables are
+rebuilt), and a fingerprint of this message. Before fingerprints such a message was kept
+under its gateway id alone; that record is this message only if sender and time agree."""
+
+
+def fingerprinted(gateway_id: str, fingerprint: str) -> str:
+    return f"{gateway_id}{FINGERPRINT_MARK}{fingerprint}"
+
+
+def gateway_id(message_id: str) -> str:
+    """The gateway's own id within a message id (all of it when it has no fingerprint)."""
+    return message_id.partition(FINGERPRINT_MARK)[0]
+
+
+RENUMBERING_GATEWAYS = frozenset({"gammu"})
+"""Gateways that number their messages themselves and may start again from 1 (Gammu's
+inbox IDs after its tables are rebuilt): a message of theirs taken for one seen before is
+logged as a warning, a provider's routine retry as information."""
 
 
 class _Model(BaseModel):
@@ -192,8 +214,10 @@ class SmsStore(abc.ABC):
     async def add_sms_part(self, key: PartKey, part: StoredPart) -> PartAdded:
         """Keep a part durably in its open group (opened by the first part) and return the
         group as it now stands. A part seen before (same gateway message id, or the same
-        seq in the open group) changes nothing. A part whose message id belongs to a closed
-        group returns that closed group, so a late repeat never starts a new message."""
+        seq in the open group) changes nothing and is logged. A part whose message id
+        belongs to a closed group returns that closed group, so a late repeat never starts
+        a new message. A fingerprinted id also finds a part kept under its bare gateway id
+        (see FINGERPRINT_MARK) whose group's sender and received time are the same."""
 
     @abc.abstractmethod
     async def expired_part_groups(self, opened_before: datetime, limit: int) -> list[PartGroup]:
@@ -216,8 +240,10 @@ class SmsStore(abc.ABC):
         the duplicate window as `intake` does), keep the citizen's reply and queue it for
         the workflow, keep the record with
         its answer, and queue the reply if `take.queue` says how. A record with the same
-        (gateway, message id) means it was taken before: nothing is written and that
-        record is returned. Past the rate limit (counted in the same transaction, so
+        (gateway, message id) means it was taken before: nothing is written, that record
+        is returned, and this is logged. A fingerprinted id also finds a record kept under
+        its bare gateway id (see FINGERPRINT_MARK) with the same sender and received time.
+        Past the rate limit (counted in the same transaction, so
         concurrent SMS cannot all slip under it) the complaint is flagged `rate_limited`
         and the record gets no reply. The SMS's media are recorded for the record's
         complaint, pending (or refused, as `take.media` says)."""

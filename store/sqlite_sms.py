@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import logging
 import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
@@ -12,6 +13,7 @@ from typing import Any
 from normalizer.models import Attachment, Complaint, ComplaintDraft, Flag, RawPayload
 from store.rows import Row, parse_ts, ts
 from store.sms import (
+    RENUMBERING_GATEWAYS,
     MediaOutcome,
     MediaState,
     NewMedia,
@@ -26,6 +28,7 @@ from store.sms import (
     SmsStore,
     SmsTake,
     StoredPart,
+    gateway_id,
 )
 from store.sqlite_part import SqlitePart
 from store.sqlite_workflow import insert_citizen_reply
@@ -35,7 +38,16 @@ _OUTBOUND_COLUMNS = (
     "id", "gateway", "recipient", "text", "purpose", "complaint_id", "state", "attempts",
     "next_attempt_at", "created_at", "updated_at", "provider_id", "last_error",
 )  # fmt: skip
+log = logging.getLogger(__name__)
+
 _SMS_RECORD = "SELECT * FROM sms_messages WHERE gateway = ? AND message_id = ?"
+# The record or part of a message from before fingerprints, by its bare gateway id: only
+# with the same sender and time is it this message rather than one the id was given to again.
+_UNFINGERPRINTED_RECORD = _SMS_RECORD + " AND sender = ? AND received_at = ?"
+_UNFINGERPRINTED_PART = (
+    "SELECT p.group_id FROM sms_parts p JOIN sms_part_groups g ON g.id = p.group_id "
+    "WHERE p.gateway = ? AND p.message_id = ? AND g.sender = ? AND p.received_at = ?"
+)
 # A long message's group and its parts, read the same way inside a write and outside one.
 _GROUP = "SELECT * FROM sms_part_groups WHERE id = ?"
 _GROUP_PARTS = "SELECT * FROM sms_parts WHERE group_id = ? ORDER BY seq"
@@ -150,7 +162,10 @@ class SqliteSmsStore(SqlitePart, SmsStore):
         fresh: dict[tuple[str, str], tuple[SmsTake, bool]] = {}
         for take in takes:
             key = (take.record.gateway, take.record.message_id)
-            if key in known or key in fresh:
+            if key in known:
+                _log_taken_before(take.record.message_id, known[key])
+                continue
+            if key in fresh:
                 continue
             fresh[key] = (take, _flooded(times, take))
             times.setdefault(take.record.sender, []).append(ts(take.record.received_at))
@@ -379,7 +394,33 @@ def _records_of(
         )
         for row in conn.execute(sql, [gateway, *ids]):
             found[(gateway, row["message_id"])] = _record(row)
+    for take in takes:
+        key = (take.record.gateway, take.record.message_id)
+        if key not in found and (earlier := _unfingerprinted_record(conn, take.record)):
+            found[key] = earlier
     return found
+
+
+def _unfingerprinted_record(conn: sqlite3.Connection, record: SmsRecord) -> SmsRecord | None:
+    """The record of this message kept under its bare gateway id, if it has one."""
+    bare = gateway_id(record.message_id)
+    if bare == record.message_id:
+        return None
+    params = (record.gateway, bare, record.sender, ts(record.received_at))
+    row = conn.execute(_UNFINGERPRINTED_RECORD, params).fetchone()
+    return _record(row) if row else None
+
+
+def _log_taken_before(message_id: str, earlier: SmsRecord) -> None:
+    # Loud: for a gateway that numbers its messages itself (Gammu), a message wrongly taken
+    # for one filed before would otherwise vanish without a trace.
+    # A provider's retry of a delivery it numbered itself (Twilio, Vonage, Kannel) is routine.
+    kept_as = "" if earlier.message_id == message_id else f" (kept as {earlier.message_id!r})"
+    log.log(
+        logging.WARNING if earlier.gateway in RENUMBERING_GATEWAYS else logging.INFO,
+        "SMS %s %r was taken in before%s: nothing filed again, it keeps its first answer",
+        earlier.gateway, message_id, kept_as,
+    )  # fmt: skip
 
 
 def _times_of(conn: sqlite3.Connection, takes: Sequence[SmsTake]) -> dict[str, list[str]]:
@@ -477,12 +518,15 @@ def _insert_part(
 ) -> tuple[str, bool, bool]:
     """(the part's group, whether this part completed it, whether it was there before)."""
     if part.message_id is not None:
-        seen = conn.execute(
-            "SELECT group_id FROM sms_parts WHERE gateway = ? AND message_id = ?",
-            (key.gateway, part.message_id),
-        ).fetchone()
+        seen = _part_seen(conn, key, part, part.message_id)
         if seen is not None:
-            return str(seen["group_id"]), False, True
+            log.log(
+                logging.WARNING if key.gateway in RENUMBERING_GATEWAYS else logging.INFO,
+                "SMS part %s %r was taken in before: not kept again",
+                key.gateway,
+                part.message_id,
+            )
+            return seen, False, True
     row = conn.execute(
         "SELECT id FROM sms_part_groups WHERE gateway = ? AND sender = ? AND reference = ? "
         "AND total = ? AND closed_at IS NULL",
@@ -506,11 +550,31 @@ def _insert_part(
         ),
     )  # fmt: skip
     if cur.rowcount != 1:
+        log.warning(
+            "SMS part %s %r repeats part %d of %d of a message still open: not kept again",
+            key.gateway, part.message_id, part.seq, key.total,
+        )  # fmt: skip
         return group_id, False, True
     (count,) = conn.execute(
         "SELECT count(*) FROM sms_parts WHERE group_id = ?", (group_id,)
     ).fetchone()
     return group_id, count == key.total, False
+
+
+def _part_seen(
+    conn: sqlite3.Connection, key: PartKey, part: StoredPart, message_id: str
+) -> str | None:
+    """The group of the part delivered before under this message id, or (before
+    fingerprints) under its bare gateway id with the same sender and time."""
+    seen = conn.execute(
+        "SELECT group_id FROM sms_parts WHERE gateway = ? AND message_id = ?",
+        (key.gateway, message_id),
+    ).fetchone()
+    bare = gateway_id(message_id)
+    if seen is None and bare != message_id:
+        params = (key.gateway, bare, key.sender, ts(part.received_at))
+        seen = conn.execute(_UNFINGERPRINTED_PART, params).fetchone()
+    return str(seen["group_id"]) if seen else None
 
 
 def _group(row: Row, parts: Sequence[Row]) -> PartGroup:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from channels.plugin import ChannelHost
 from channels.sms.media import new_media
@@ -44,6 +45,17 @@ INLINE_GATEWAYS = frozenset({"twilio", "kannel"})
 # rating keeps none.
 MEDIA_INTENTS = frozenset({Intent.COMPLAINT, Intent.FOLLOW_UP})
 
+# A time of receipt further ahead of our clock than this is no clock drift but a time read
+# in the wrong zone (Gammu writes local times): zones differ by a quarter of an hour at least.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+# Said once per gateway this often, not once for every SMS of a backlog.
+FUTURE_LOG_EVERY = timedelta(minutes=10)
+_ZONE_FIXES = {
+    "gammu": "Gammu writes its local time: run gammu-smsd, its database server and this"
+    " gateway in one time zone, or, for a SQLite database, name the zone Gammu wrote in"
+    " with ?timezone=Area/City in LAPOR_GAMMU_DATABASE_URL.",
+}
+
 
 @dataclass(frozen=True)
 class SmsLimits:
@@ -64,6 +76,7 @@ class SmsService:
         self.store = host.store
         self._limits = limits
         self._media_recorded = media_recorded
+        self._future_said: dict[str, datetime] = {}
 
     async def receive(self, message: SmsMessage) -> str | None:
         """Take one delivery; returns the reply to give in the HTTP answer (inline gateways
@@ -71,8 +84,9 @@ class SmsService:
         inline = message.gateway in INLINE_GATEWAYS
         now = self._host.clock()
         if message.received_at > now:
-            # A gateway's clock or zone off (Gammu writes local time): a complaint is never
-            # received in the future, and its deadlines never start there.
+            if message.received_at - now > FUTURE_TOLERANCE:
+                self._say_future(message, now)
+            # A complaint is never received in the future, and its deadlines never start there.
             message = message.model_copy(update={"received_at": now})
         if message.part is None:
             # A gateway that gives no id (Kannel without %I): nothing to know a retry by.
@@ -97,6 +111,24 @@ class SmsService:
         if added.completes or (added.repeat and added.group.complete):
             return await self.take_group(added.group, inline=inline)
         return None
+
+    def _say_future(self, message: SmsMessage, now: datetime) -> None:
+        """A time this far ahead was read in the wrong zone; the times that are behind by
+        as much cannot be told from real ones, so it is said loudly, not mended here."""
+        said = self._future_said.get(message.gateway)
+        if said is not None and now - said < FUTURE_LOG_EVERY:
+            return
+        self._future_said[message.gateway] = now
+        ahead = timedelta(seconds=round((message.received_at - now).total_seconds()))
+        log.error(
+            "Configuration error: %s SMS %r was received %s (h:mm:ss) ahead of this host's"
+            " clock, so its time is read in the wrong zone. %s This host's zone: %s (TZ=%s)."
+            " Taken as received now; not said again for %d minutes.",
+            message.gateway, message.message_id, ahead,
+            _ZONE_FIXES.get(message.gateway, "Check the gateway's clock and time zone."),
+            datetime.now().astimezone().strftime("%Z, UTC%z"), os.environ.get("TZ", "not set"),
+            FUTURE_LOG_EVERY.total_seconds() // 60,
+        )  # fmt: skip
 
     async def take_group(self, group: PartGroup, *, inline: bool) -> str | None:
         """Take in a long message: whole, or (once it has waited long enough) with what

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, Response, expect
+from playwright.async_api import Browser, Page, Response, ViewportSize, expect
 
 from config.locale import long_date
 from normalizer.models import Channel
@@ -331,7 +331,7 @@ async def test_the_form_and_the_receipt_render_as_pictures(
 
 # -- a phone ---------------------------------------------------------------------------------
 
-PHONE = {"width": 360, "height": 740}
+PHONE: ViewportSize = {"width": 360, "height": 740}
 # A long public address, as a regency's is: the status link on the receipt must wrap.
 LONG_BASE = "http://pengaduan-masyarakat.kabupaten-ketapang.example.go.id"
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
@@ -73,6 +74,10 @@ class _Dialect(Protocol):
 
     def connect(self) -> Any: ...
 
+    def identity(self) -> object:
+        """What a new connection would reach now; when it differs from what the open one
+        reached, the open one is stale."""
+
     def is_transient(self, error: Exception) -> bool: ...
 
     def describe(self, error: Exception) -> str: ...
@@ -110,6 +115,9 @@ class _MySql:
             # TIMESTAMP columns then read in UTC, whatever zone the server runs in.
             init_command="SET time_zone = '+00:00'",
         )
+
+    def identity(self) -> object:
+        return None  # a dropped and recreated database is found by the server's errors
 
     def is_transient(self, error: Exception) -> bool:
         if isinstance(error, pymysql.err.InterfaceError):
@@ -151,6 +159,15 @@ class _Sqlite:
         uri = f"file:{quote(self.path)}?mode=rw"
         return sqlite3.connect(uri, uri=True, timeout=5.0, check_same_thread=False)
 
+    def identity(self) -> object:
+        # A new SQLite file in the old one's place (Gammu's database rebuilt, a backup
+        # restored) leaves an open connection reading the old file without any error.
+        try:
+            status = os.stat(self.path)
+        except OSError:
+            return None
+        return (status.st_dev, status.st_ino)
+
     def is_transient(self, error: Exception) -> bool:
         code = getattr(error, "sqlite_errorcode", None)
         return isinstance(code, int) and code & 0xFF in _SQLITE_TRANSIENT
@@ -190,12 +207,14 @@ class Transaction:
 
 
 class GammuDatabase:
-    """Gammu's database, one connection kept open and reopened after any error."""
+    """Gammu's database, one connection kept open; reopened after any error, and when a new
+    SQLite file has taken the old one's place."""
 
     def __init__(self, dialect: _Dialect) -> None:
         self._dialect = dialect
         self._lock = threading.Lock()
         self._connection: Any = None
+        self._identity: object = None
 
     @classmethod
     def from_url(cls, url: str) -> GammuDatabase:
@@ -216,6 +235,11 @@ class GammuDatabase:
             moment = moment.astimezone() if zone is None else moment.replace(tzinfo=zone)
         return moment.astimezone(UTC)
 
+    def to_gammu(self, moment: datetime) -> str:
+        """An instant as Gammu writes and compares its times: naive, in the zone they are
+        read in (so Gammu's `SendingDateTime < now` holds when the instant has passed)."""
+        return moment.astimezone(self._dialect.naive_zone).strftime("%Y-%m-%d %H:%M:%S")
+
     async def run(self, work: Callable[[Transaction], T]) -> T:
         """Run `work` in one transaction, committed if it returns. A driver error becomes
         GammuDatabaseError; the transaction is rolled back by closing its connection."""
@@ -224,8 +248,7 @@ class GammuDatabase:
     def _run(self, work: Callable[[Transaction], T]) -> T:
         with self._lock:
             try:
-                if self._connection is None:
-                    self._connection = self._dialect.connect()
+                self._connect()
                 cursor = self._connection.cursor()
                 try:
                     result = work(Transaction(cursor, self._dialect.placeholder))
@@ -241,6 +264,14 @@ class GammuDatabase:
                         transient=self._dialect.is_transient(error),
                     ) from error
                 raise
+
+    def _connect(self) -> None:
+        identity = self._dialect.identity()
+        if self._connection is not None and identity != self._identity:
+            self._discard()
+        if self._connection is None:
+            self._connection = self._dialect.connect()
+            self._identity = identity
 
     def _discard(self) -> None:
         connection, self._connection = self._connection, None

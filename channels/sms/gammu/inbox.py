@@ -4,6 +4,11 @@ Gammu leaves the `Processed` column to applications. We read rows still 'false' 
 'true' only after our own commit, so a crash in between files the SMS again (intake is
 idempotent on the message id) instead of losing it.
 
+The message id is the row's ID with a fingerprint of what Gammu received: Gammu numbers its
+rows from 1 again whenever its tables are rebuilt (a new database, a restored backup,
+TRUNCATE, a new SQLite file) while our store remembers the old numbers, so the ID alone
+would take a new citizen's SMS for one filed long ago. A row read again keeps its key.
+
 A row that can never be filed (its sender is no phone number, say an operator's broadcast
 from "TELKOMSEL") is marked at once and logged: it would otherwise come back on every poll
 and crowd out the rows behind it. Gammu, and Kalkun, keep it for a person to read.
@@ -14,6 +19,7 @@ not both consume one inbox.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Sequence
@@ -26,6 +32,7 @@ from channels.sms.gammu.database import GammuDatabase, Transaction
 from channels.sms.models import ConcatPart, InvalidSms, SmsMessage
 from channels.sms.udh import InvalidUdh, parse_concat_hex
 from normalizer.models import RawPayload
+from store.sms import fingerprinted, gateway_id
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +43,12 @@ _UNPROCESSED: Final = (
     " ORDER BY ReceivingDateTime, ID LIMIT ?"
 )
 _MARK: Final = "UPDATE inbox SET Processed = 'true' WHERE Processed = 'false' AND ID IN ({})"
+_UNPROCESSED_BY_ID: Final = "SELECT * FROM inbox WHERE Processed = 'false' AND ID IN ({})"
+
+# What tells one received SMS from another that got the same ID. The values as stored, not
+# our reading of them: a row read again must give the same key even if the host's zone or
+# our decoding changed in between. (MySQL's are read in a UTC session, whatever the zones.)
+_FINGERPRINTED: Final = ("ReceivingDateTime", "SenderNumber", "UDH", "Text", "TextDecoded")
 
 # Codings whose `Text` Gammu writes as UTF-16BE (UCS-2) hex, whatever the SMS carried.
 _UTF16_HEX_CODINGS: Final = frozenset({"Default_No_Compression", "Unicode_No_Compression"})
@@ -62,8 +75,30 @@ def _text(row: dict[str, Any]) -> str:
     return str(row["TextDecoded"] or "")
 
 
+def message_key(row: dict[str, Any]) -> str:
+    """The row's message id: its ID and a fingerprint of the SMS it holds."""
+    values = "\x1f".join(
+        "" if row[column] is None else str(row[column]) for column in _FINGERPRINTED
+    )
+    return fingerprinted(str(row["ID"]), hashlib.sha256(values.encode()).hexdigest()[:16])
+
+
+def _in(sql: str, ids: Sequence[int]) -> str:
+    return sql.format(", ".join(["?"] * len(ids)))
+
+
 def _mark(tx: Transaction, ids: Sequence[int]) -> None:
-    tx.execute(_MARK.format(", ".join(["?"] * len(ids))), ids)
+    tx.execute(_in(_MARK, ids), ids)
+
+
+def _mark_same(tx: Transaction, keys: dict[int, str]) -> list[int]:
+    """Mark the rows that still hold the SMS of these keys; the IDs of those that do not."""
+    ids = sorted(keys)
+    rows = tx.rows(_in(_UNPROCESSED_BY_ID, ids), ids)
+    same = [int(row["ID"]) for row in rows if message_key(row) == keys[int(row["ID"])]]
+    if same:
+        _mark(tx, same)
+    return [i for i in ids if i not in same]
 
 
 def _part(row: dict[str, Any]) -> ConcatPart | None:
@@ -104,15 +139,24 @@ class GammuInbox:
         return await self._db.run(fetch)
 
     async def mark_processed(self, message_ids: Sequence[str]) -> None:
-        """Mark these rows processed; rows another reader marked already stay as they are."""
-        ids = [int(message_id) for message_id in message_ids]
-        if ids:
-            await self._db.run(lambda tx: _mark(tx, ids))
+        """Mark the rows of these SMS processed. A row another reader marked already, or
+        that holds another SMS now (Gammu's tables rebuilt meanwhile), is left as it is."""
+        keys = {int(gateway_id(message_id)): message_id for message_id in message_ids}
+        if not keys:
+            return
+        for row_id in await self._db.run(lambda tx: _mark_same(tx, keys)):
+            log.warning(
+                "Gammu inbox row %s was not marked processed: it no longer holds unprocessed"
+                " SMS %r (marked by another reader, such as Kalkun's daemon, or Gammu's"
+                " tables rebuilt)",
+                row_id,
+                keys[row_id],
+            )
 
     def _message(self, row: dict[str, Any]) -> SmsMessage:
         return SmsMessage(
             gateway="gammu",
-            message_id=str(row["ID"]),
+            message_id=message_key(row),
             sender=inbound_fields.sender("SenderNumber", row["SenderNumber"]),
             recipient=str(row["RecipientID"] or "") or None,
             text=_text(row),

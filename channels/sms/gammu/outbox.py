@@ -5,19 +5,28 @@ with MultiPart='true' and its concatenation UDH, the others in `outbox_multipart
 same ID with SequencePosition 2..n. Gammu's MySQL tables are MyISAM, which cannot roll back,
 so the first row is queued held (its SendingDateTime far ahead, which Gammu will not send yet)
 and released only after all parts are in; a failure takes the held row back out.
+
+Our times are written as Gammu writes its own, in its local time: Gammu sends a row once
+`SendingDateTime` and `SendingTimeOut` are before its `now`, which in SQLite is local time,
+while the schema's defaults for those columns are UTC. West of UTC a row left to them would
+wait hours.
 """
 
 from __future__ import annotations
 
+import logging
 import zlib
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Final
 
 from channels.sms.gammu.database import GammuDatabase, GammuDatabaseError, Transaction
 from channels.sms.models import OutgoingSms, SendError, SendResult
 from channels.sms.segments import encoding_for, split_segments
 from channels.sms.udh import concat_udh
+
+log = logging.getLogger(__name__)
 
 # Tells Gammu, Kalkun and an operator who queued the row, and which reply of ours it is;
 # Gammu copies it into sentitems.
@@ -35,14 +44,13 @@ _FIND_QUEUED: Final = "SELECT ID FROM outbox WHERE CreatorID = ? AND SendingDate
 _FIND_SENT: Final = "SELECT ID FROM sentitems WHERE CreatorID = ?"
 _INSERT_FIRST: Final = (
     "INSERT INTO outbox (DestinationNumber, Coding, TextDecoded, UDH, MultiPart, CreatorID,"
-    " SendingDateTime) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " SendingDateTime, InsertIntoDB) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_NEXT: Final = (
     "INSERT INTO outbox_multipart (ID, SequencePosition, Coding, TextDecoded, UDH)"
     " VALUES (?, ?, ?, ?, ?)"
 )
-# InsertIntoDB is what SendingDateTime would have defaulted to.
-_RELEASE: Final = "UPDATE outbox SET SendingDateTime = InsertIntoDB WHERE ID = ?"
+_RELEASE: Final = "UPDATE outbox SET SendingDateTime = ?, SendingTimeOut = ? WHERE ID = ?"
 _WITHDRAW: Final = (
     "DELETE FROM outbox WHERE ID = ?",
     "DELETE FROM outbox_multipart WHERE ID = ?",
@@ -73,14 +81,23 @@ def _parts(message: OutgoingSms) -> list[_Part]:
 def _already_queued(tx: Transaction, creator: str) -> int | None:
     """The ID an earlier try of this reply got, whether Gammu still has it queued or sent it
     already; a held row left by an interrupted try does not count."""
-    for sql, params in ((_FIND_QUEUED, (creator, _HELD_FROM)), (_FIND_SENT, (creator,))):
+    for table, sql, params in (
+        ("outbox", _FIND_QUEUED, (creator, _HELD_FROM)),
+        ("sentitems", _FIND_SENT, (creator,)),
+    ):
         rows = tx.rows(sql, params)
         if rows:
+            # Loud: were our ids ever given again, a citizen's reply would stop here.
+            log.warning(
+                "Gammu %s holds %r already as ID %s: not queued again",
+                table, creator, rows[0]["ID"],
+            )  # fmt: skip
             return int(rows[0]["ID"])
     return None
 
 
-def _queue(tx: Transaction, message: OutgoingSms, parts: list[_Part]) -> int:
+def _queue(tx: Transaction, message: OutgoingSms, parts: list[_Part], now: str) -> int:
+    """Queue the reply's parts, `now` being the present as Gammu writes times."""
     creator = CREATOR_PREFIX + message.id
     earlier = _already_queued(tx, creator)
     if earlier is not None:
@@ -90,12 +107,12 @@ def _queue(tx: Transaction, message: OutgoingSms, parts: list[_Part]) -> int:
     multipart = "true" if rest else "false"
     outbox_id = tx.insert(
         _INSERT_FIRST,
-        (message.to, coding, first.text, first.udh, multipart, creator, _HELD_UNTIL),
+        (message.to, coding, first.text, first.udh, multipart, creator, _HELD_UNTIL, now),
     )
     try:
         for seq, part in enumerate(rest, start=2):
             tx.execute(_INSERT_NEXT, (outbox_id, seq, coding, part.text, part.udh))
-        tx.execute(_RELEASE, (outbox_id,))
+        tx.execute(_RELEASE, (now, now, outbox_id))
     except Exception:
         with suppress(Exception):  # the connection may be gone; the row stays held then
             for sql in _WITHDRAW:
@@ -118,7 +135,7 @@ class GammuSender:
         parts = _parts(message)
 
         def queue(tx: Transaction) -> int:
-            return _queue(tx, message, parts)
+            return _queue(tx, message, parts, self._db.to_gammu(datetime.now(UTC)))
 
         try:
             outbox_id = await self._db.run(queue)

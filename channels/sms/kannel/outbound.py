@@ -5,9 +5,12 @@ Kannel answers 202 when the bearerbox took the message ("0: Accepted for deliver
 later by itself), 403 for bad credentials or an unroutable message, 400 for a rejected
 field, and 500/503 when it could not pass the message on. It gives no message id.
 
-Long text goes whole: smsbox splits and concatenates it up to the sendsms-user's
-`max-messages` (its configuration; sendsms has no parameter for it, and text beyond it is
-silently cut, so the deployment must set it high enough for our longest reply).
+Long text goes whole, and the sendsms-user group decides what the phone gets (sendsms has
+no parameter for either): smsbox cuts it into at most `max-messages` SMS and silently
+drops the rest, so the group needs 3, our longest; and only with `concatenation = true`
+do the SMS carry the UDH that has the phone join them. Kannel's default is false: separate
+SMS, cut mid-word. README "Connecting a gateway" has the group, and
+tests/channels/sms/kannel_real runs it.
 """
 
 from __future__ import annotations

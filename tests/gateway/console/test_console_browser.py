@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from tests.conftest import Running, eventually, file_complaint, start_gateway
 from tests.fakes.twilio_api import FakeTwilio
@@ -31,8 +31,8 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 expect.set_options(timeout=WAIT_MS)
 
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
-LAPTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
+LAPTOP: ViewportSize = {"width": 1366, "height": 768}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 CITIZEN = "+6281234567890"
 SMS = "LAPOR jalan di depan SDN 3 Ketapang berlubang besar sejak hujan hari Senin, dua motor jatuh"
 # Other complaints in the queue, so its screenshot shows one as staff see it on a day.
@@ -68,7 +68,7 @@ class Desk:
     page: Page
 
 
-async def open_desk(browser: Browser, running: Running, viewport: dict[str, int] = LAPTOP) -> Desk:
+async def open_desk(browser: Browser, running: Running, viewport: ViewportSize = LAPTOP) -> Desk:
     context = await browser.new_context(
         locale="id-ID", timezone_id="Asia/Pontianak", viewport=viewport, base_url=running.url("")
     )

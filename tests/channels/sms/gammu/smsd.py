@@ -14,8 +14,8 @@ import os
 import secrets
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import closing
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +29,9 @@ from channels.sms.gammu.database import GammuDatabase
 from tests.servers import Server, connect_mariadb
 
 SCHEMA = Path(__file__).parent / "schema"
+# Gammu's schema with Kalkun's additions, as the regencies run it.
+KALKUN_MYSQL = (SCHEMA / "gammu_mysql.sql", SCHEMA / "kalkun_mysql.sql")
+KALKUN_SQLITE = (SCHEMA / "gammu_sqlite.sql", SCHEMA / "kalkun_sqlite.sql")
 WIB = ZoneInfo("Asia/Pontianak")
 
 
@@ -82,6 +85,15 @@ class GammuSide:
              "" if text_decoded is None else text_decoded, "ketapang-modem", -1),
         )  # fmt: skip
 
+    def start_inbox_again(self) -> None:
+        """Gammu's inbox emptied and numbered from 1 again, as after its tables are rebuilt
+        (TRUNCATE, a restored backup); the outbox and sentitems stay."""
+        if self.kind == "mysql":
+            self.execute("TRUNCATE TABLE inbox")
+        else:
+            self.execute("DELETE FROM inbox")
+            self.execute("DELETE FROM sqlite_sequence WHERE name = 'inbox'")
+
     def outbox_due(self) -> list[int]:
         """IDs gammu-smsd would pick from the outbox now (its find_outbox_sms_id query)."""
         now = "NOW()" if self.kind == "mysql" else "datetime('now', 'localtime')"
@@ -101,29 +113,38 @@ class Backend:
     gammu: GammuSide
 
 
+@contextmanager
+def host_zone(name: str) -> Iterator[None]:
+    """This process's local time zone is `name` (the C library's, SQLite's and Python's)."""
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = name
+    time.tzset()
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
+
+
 @pytest.fixture
 def host_in_ketapang() -> Iterator[None]:
     """This machine's local time is WIB, as on the regency's Gammu server."""
-    saved = os.environ.get("TZ")
-    os.environ["TZ"] = "Asia/Pontianak"
-    time.tzset()
-    yield
-    if saved is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = saved
-    time.tzset()
+    with host_zone("Asia/Pontianak"):
+        yield
 
 
-def mariadb_database(name: str, server: Server) -> None:
+def mariadb_database(name: str, server: Server, scripts: Sequence[Path] = KALKUN_MYSQL) -> None:
     with closing(
         connect_mariadb(server, client_flag=CLIENT.MULTI_STATEMENTS, autocommit=True)
     ) as conn:
         cursor = conn.cursor()
         cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
         cursor.execute(f"USE `{name}`")
-        for script in ("gammu_mysql.sql", "kalkun_mysql.sql"):
-            cursor.execute((SCHEMA / script).read_text())
+        for script in scripts:
+            cursor.execute(script.read_text())
             while cursor.nextset():
                 pass
 
@@ -133,10 +154,10 @@ def drop_mariadb_database(name: str, server: Server) -> None:
         conn.cursor().execute(f"DROP DATABASE IF EXISTS `{name}`")
 
 
-def sqlite_database(path: Path) -> None:
+def sqlite_database(path: Path, scripts: Sequence[Path] = KALKUN_SQLITE) -> None:
     with closing(sqlite3.connect(path)) as conn:
-        for script in ("gammu_sqlite.sql", "kalkun_sqlite.sql"):
-            conn.executescript((SCHEMA / script).read_text())
+        for script in scripts:
+            conn.executescript(script.read_text())
 
 
 @pytest.fixture(params=["mysql", "sqlite"])

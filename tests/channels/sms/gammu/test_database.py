@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import secrets
+import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 from channels.sms.gammu.database import GammuDatabase, Transaction
 from channels.sms.gammu.inbox import GammuInbox
-from tests.channels.sms.gammu.smsd import Backend, ucs2_hex
+from tests.channels.sms.gammu.smsd import Backend, GammuSide, sqlite_database, ucs2_hex
 from tests.servers import Server, connect_mariadb
 
 SECRET = "s3cr3t-Pa55"
@@ -98,6 +100,41 @@ def test_naive_timestamps_are_read_in_the_zone_gammu_wrote_them(
 
     assert moment == meant
     assert moment.tzinfo is UTC
+
+
+# an instant → how Gammu, read through this URL, writes it
+GAMMU_TIMES: dict[str, tuple[str, str]] = {
+    "mysql-session-in-utc": ("mysql://root@db/kalkun", "2026-08-14 03:00:00"),
+    "sqlite-host-local-time": ("sqlite:////var/smsd.db", "2026-08-14 10:00:00"),
+    "sqlite-zone-named": ("sqlite:////var/smsd.db?timezone=Asia/Makassar", "2026-08-14 11:00:00"),
+}
+
+
+@pytest.mark.usefixtures("host_in_ketapang")
+@pytest.mark.parametrize(("url", "written"), GAMMU_TIMES.values(), ids=GAMMU_TIMES.keys())
+def test_an_instant_is_written_as_gammu_writes_its_times(url: str, written: str) -> None:
+    db = GammuDatabase.from_url(url)
+
+    assert db.to_gammu(datetime(2026, 8, 14, 3, 0, 0, 123, tzinfo=UTC)) == written
+    assert db.to_utc(written) == datetime(2026, 8, 14, 3, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_a_new_sqlite_file_in_the_old_ones_place_is_read(
+    backend: Backend, db: GammuDatabase, tmp_path: Path
+) -> None:
+    """Gammu's database rebuilt or restored: a connection to the old file would read it on,
+    and never a row Gammu writes from now on."""
+    backend.gammu.receive(text=ucs2_hex("lama"))
+    inbox = GammuInbox(db)
+    assert [m.text for m in await inbox.fetch_unprocessed(1)] == ["lama"]
+    path = Path(backend.url.removeprefix("sqlite:///"))
+    fresh = tmp_path / "rebuilt.db"
+    sqlite_database(fresh)
+    fresh.replace(path)
+    GammuSide("sqlite", lambda: sqlite3.connect(path)).receive(text=ucs2_hex("baru"))
+
+    assert [m.text for m in await inbox.fetch_unprocessed(1)] == ["baru"]
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)

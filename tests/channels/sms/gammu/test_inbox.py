@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -11,7 +12,8 @@ import pytest
 
 from channels.sms.gammu.database import GammuDatabase, GammuDatabaseError
 from channels.sms.gammu.inbox import GammuInbox
-from channels.sms.models import ConcatPart
+from channels.sms.models import ConcatPart, SmsMessage
+from store.sms import gateway_id
 from tests.channels.sms.gammu.smsd import WIB, Backend, ucs2_hex
 
 LONG_1 = (
@@ -37,6 +39,11 @@ A7_2 = ConcatPart(reference=0xA7, total=2, seq=2)
 
 def gsm(text: str, **columns: Any) -> Row:
     return Row(text=ucs2_hex(text), text_decoded=text, **columns)
+
+
+def row_ids(messages: list[SmsMessage]) -> list[str]:
+    """The inbox ID each message was read from."""
+    return [gateway_id(m.message_id or "") for m in messages]
 
 
 # rows as gammu-smsd stored them → (text, concatenation part) of each SmsMessage
@@ -98,7 +105,7 @@ async def test_rows_become_sms(
 
     messages = await GammuInbox(db).fetch_unprocessed(10)
 
-    assert [m.message_id for m in messages] == [str(i) for i in ids]
+    assert row_ids(messages) == [str(i) for i in ids]
     assert [(m.text, m.part) for m in messages] == expected
 
 
@@ -134,7 +141,7 @@ async def test_processed_rows_and_ussd_are_left_out(backend: Backend, db: GammuD
 
     messages = await GammuInbox(db).fetch_unprocessed(10)
 
-    assert [m.message_id for m in messages] == [str(waiting)]
+    assert row_ids(messages) == [str(waiting)]
 
 
 async def test_a_sender_that_is_no_phone_number_is_set_aside(
@@ -146,7 +153,7 @@ async def test_a_sender_that_is_no_phone_number_is_set_aside(
 
     messages = await inbox.fetch_unprocessed(1)
     assert messages == []
-    assert [m.message_id for m in await inbox.fetch_unprocessed(1)] == [str(citizen)]
+    assert row_ids(await inbox.fetch_unprocessed(1)) == [str(citizen)]
     assert backend.gammu.rows("SELECT Processed FROM inbox WHERE ID = ?", (broadcast,)) == [
         {"Processed": "true"}
     ]
@@ -160,11 +167,7 @@ async def test_oldest_first_then_by_id_up_to_the_limit(backend: Backend, db: Gam
 
     inbox = GammuInbox(db)
 
-    assert [m.message_id for m in await inbox.fetch_unprocessed(10)] == [
-        str(early),
-        str(same_time),
-        str(late),
-    ]
+    assert row_ids(await inbox.fetch_unprocessed(10)) == [str(early), str(same_time), str(late)]
     assert [m.text for m in await inbox.fetch_unprocessed(2)] == ["a", "b"]
 
 
@@ -191,7 +194,73 @@ async def test_a_row_arriving_after_the_fetch_stays_unprocessed(
 
     await inbox.mark_processed([m.message_id for m in fetched if m.message_id])
 
-    assert [m.message_id for m in await inbox.fetch_unprocessed(10)] == [str(later)]
+    assert row_ids(await inbox.fetch_unprocessed(10)) == [str(later)]
+
+
+async def test_a_row_read_again_keeps_its_key(backend: Backend, db: GammuDatabase) -> None:
+    row_id = backend.gammu.receive(text=ucs2_hex("Jembatan putus"))
+    inbox = GammuInbox(db)
+
+    (first,) = await inbox.fetch_unprocessed(10)
+    (again,) = await inbox.fetch_unprocessed(10)
+
+    assert first.message_id == again.message_id
+    assert re.fullmatch(rf"{row_id}#[0-9a-f]{{16}}", str(first.message_id))
+
+
+# what the SMS under the reused ID has of its own (the first came from CITIZEN at 10:00)
+ANOTHER_SMS: dict[str, dict[str, Any]] = {
+    "sender": {"sender": "+6285712345678"},
+    "time": {"received_at": datetime(2026, 9, 1, 8, 0, tzinfo=WIB)},
+    "text": {"text": ucs2_hex("Sampah menumpuk")},
+    "part": {"udh": "050003A70201"},
+}
+
+
+@pytest.mark.parametrize("differs", ANOTHER_SMS.values(), ids=ANOTHER_SMS.keys())
+async def test_an_sms_under_a_reused_id_has_another_key(
+    backend: Backend, db: GammuDatabase, differs: dict[str, Any]
+) -> None:
+    """Gammu numbers its inbox from 1 again when its tables are rebuilt."""
+    sms: dict[str, Any] = {"text": ucs2_hex("Jembatan putus"), "sender": "+6281234567890"}
+    backend.gammu.receive(**sms)
+    inbox = GammuInbox(db)
+    (first,) = await inbox.fetch_unprocessed(10)
+    backend.gammu.start_inbox_again()
+    backend.gammu.receive(**(sms | differs))
+
+    (second,) = await inbox.fetch_unprocessed(10)
+
+    assert row_ids([second]) == row_ids([first])
+    assert second.message_id != first.message_id
+
+
+async def test_a_row_holding_another_sms_by_now_is_not_marked(
+    backend: Backend, db: GammuDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    backend.gammu.receive(text=ucs2_hex("pertama"))
+    inbox = GammuInbox(db)
+    (taken,) = await inbox.fetch_unprocessed(10)
+    backend.gammu.start_inbox_again()
+    backend.gammu.receive(text=ucs2_hex("kedua"), sender="+6285712345678")
+
+    await inbox.mark_processed([str(taken.message_id)])
+
+    assert [m.text for m in await inbox.fetch_unprocessed(10)] == ["kedua"]
+    assert f"no longer holds unprocessed SMS {taken.message_id!r}" in caplog.text
+
+
+async def test_a_row_another_reader_marked_is_said(
+    backend: Backend, db: GammuDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    row_id = backend.gammu.receive(text=ucs2_hex("diambil Kalkun"))
+    inbox = GammuInbox(db)
+    (taken,) = await inbox.fetch_unprocessed(10)
+    backend.gammu.execute("UPDATE inbox SET Processed = 'true' WHERE ID = ?", (row_id,))
+
+    await inbox.mark_processed([str(taken.message_id)])
+
+    assert f"Gammu inbox row {row_id} was not marked processed" in caplog.text
 
 
 async def test_mark_processed_of_nothing_touches_nothing(

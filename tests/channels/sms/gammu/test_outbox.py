@@ -13,7 +13,7 @@ from channels.sms.gammu.outbox import GammuSender
 from channels.sms.models import ConcatPart, OutgoingSms, SendError, SmsSender
 from channels.sms.segments import split_segments
 from channels.sms.udh import parse_concat_hex
-from tests.channels.sms.gammu.smsd import Backend
+from tests.channels.sms.gammu.smsd import Backend, host_zone
 from tests.conftest import eventually
 
 TO = "+6281234567890"
@@ -105,6 +105,18 @@ async def test_gammu_picks_the_queued_reply_up(
     assert await eventually(due(backend), bool, within=3.0) == [int(str(result.provider_id))]
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_gammu_west_of_utc_picks_the_reply_up_at_once(backend: Backend) -> None:
+    """Gammu compares with its local time, while its SQLite schema's defaults are UTC: a
+    row left to them would wait three hours in São Paulo."""
+    with host_zone("America/Sao_Paulo"):
+        db = GammuDatabase.from_url(backend.url)
+        result = await GammuSender(db).send(reply(SHORT))
+        await db.close()
+
+        assert await eventually(due(backend), bool, within=3.0) == [int(str(result.provider_id))]
+
+
 async def test_the_same_reply_twice_is_queued_once(backend: Backend, db: GammuDatabase) -> None:
     sender = GammuSender(db)
 
@@ -119,7 +131,7 @@ async def test_the_same_reply_twice_is_queued_once(backend: Backend, db: GammuDa
 
 
 async def test_a_reply_gammu_already_sent_is_not_queued_again(
-    backend: Backend, db: GammuDatabase
+    backend: Backend, db: GammuDatabase, caplog: pytest.LogCaptureFixture
 ) -> None:
     sender = GammuSender(db)
     first = await sender.send(reply(SHORT))
@@ -136,6 +148,7 @@ async def test_a_reply_gammu_already_sent_is_not_queued_again(
 
     assert again == first
     assert backend.gammu.rows("SELECT ID FROM outbox") == []
+    assert "sentitems holds 'lapor-gateway:out-0001' already" in caplog.text
 
 
 async def test_a_row_left_held_by_an_interrupted_try_does_not_count(
