@@ -8,8 +8,9 @@ backend implements it in store/sqlite_workflow.py.
 from __future__ import annotations
 
 import abc
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
@@ -97,19 +98,30 @@ class CitizenCode(_Model):
     attempts: int = 0
 
 
-class RecapRow(_Model):
-    """One complaint as the recap counts it."""
+class RecapGroup(NamedTuple):
+    """Complaints received in a recap's period that the recap counts alike, and how many.
+
+    A plain tuple, not a model: a year's recap reads tens of thousands. The dates are
+    local, in the time zone the recap asked for."""
 
     channel: str
     category: str | None
     classification: str
-    received_at: AwareDatetime
     state: str | None
+    """None until the dispatcher opens the case."""
     agency: str | None
-    verification_due_at: AwareDatetime | None
-    completion_due_at: AwareDatetime | None
-    verified_at: AwareDatetime | None
-    answered_at: AwareDatetime | None
+    """The case's agency, else the last it was with (a case sent back has none)."""
+    received_on: date
+    verified_on: date | None
+    answered_on: date | None
+    verified_in_time: bool
+    """Verified before its verification deadline ended (`verified_at` <
+    `verification_due_at`)."""
+    answered_in_time: bool
+    """Answered before its completion deadline ended."""
+    complaints: int
+    """How many complaints the group stands for. Alike complaints may come as one group
+    or as several: the recap adds them up either way."""
 
 
 class WorkflowStore(abc.ABC):
@@ -210,7 +222,9 @@ class WorkflowStore(abc.ABC):
         hold, or answered and waiting for a rating."""
 
     @abc.abstractmethod
-    async def recap_rows(
-        self, received_from: datetime, received_before: datetime
-    ) -> list[RecapRow]:
-        """Every complaint received in the period, with its case."""
+    async def recap_groups(
+        self, received_from: datetime, received_before: datetime, zone: str
+    ) -> list[RecapGroup]:
+        """The complaints received in [received_from, received_before), with their cases,
+        grouped by what the recap counts them by, with local dates in `zone` (a zoneinfo
+        key: 'Asia/Pontianak')."""

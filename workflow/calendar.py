@@ -7,6 +7,7 @@ so the store and the overdue checks never have to know about time zones.
 
 from __future__ import annotations
 
+from calendar import isleap
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -49,6 +50,7 @@ class WorkingCalendar:
         self.zone = zone
         self.extra_holidays = frozenset(extra_holidays)
         self._deadlines: dict[tuple[date, int], Deadline] = {}
+        self._years: dict[int, tuple[int, list[int]]] = {}
 
     @classmethod
     def for_profile(cls, profile: Profile) -> WorkingCalendar:
@@ -88,14 +90,37 @@ class WorkingCalendar:
         """Working days after the local day of `start`, up to and including that of `end`
         (negative when `end` comes first): 0 for one day, as deadlines count (day 1 is the
         next working day)."""
-        first = start.astimezone(self.zone).date()
-        last = end.astimezone(self.zone).date()
-        low, high, sign = (first, last, 1) if first <= last else (last, first, -1)
-        days, day = 0, low
-        while day < high:
-            day += _ONE_DAY
-            days += self.is_working_day(day)
-        return sign * days
+        return self.working_days_between_dates(
+            start.astimezone(self.zone).date(), end.astimezone(self.zone).date()
+        )
+
+    def working_days_between_dates(self, first: date, last: date) -> int:
+        """Working days after the local date `first`, up to and including `last` (negative
+        when `last` comes first): 0 for one day.
+
+        From a running count of each year's working days, counted once: a year's recap
+        asks this for thousands of pairs of days."""
+        if last < first:
+            return -self.working_days_between_dates(last, first)
+        since, running = self._year(first.year)
+        days = -running[first.toordinal() - since]
+        for year in range(first.year, last.year):
+            days += self._year(year)[1][-1]
+        since, running = self._year(last.year)
+        return days + running[last.toordinal() - since]
+
+    def _year(self, year: int) -> tuple[int, list[int]]:
+        """The ordinal of 1 January of `year`, and the working days from then up to and
+        including each day of the year."""
+        known = self._years.get(year)
+        if known is None:
+            since = date(year, 1, 1).toordinal()
+            running, days = [], 0
+            for n in range(366 if isleap(year) else 365):
+                days += self.is_working_day(date.fromordinal(since + n))
+                running.append(days)
+            known = self._years[year] = (since, running)
+        return known
 
     def working_days_left(self, now: datetime, due_at: datetime) -> int:
         """Working days left until a deadline (`due_at`, the instant its last day ends): 0 on

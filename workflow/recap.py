@@ -3,20 +3,22 @@
 Counts by state, channel, category, classification and agency (each adds up to the number
 of complaints received in the period), and per agency how many were verified and answered
 within their deadlines and the median working days it took; the complaints of each ISO week
-by channel, and how far along the procedure they got (the funnel). Pure: rows in, table out.
+by channel, and how far along the procedure they got (the funnel). Pure: groups of
+complaints in (store/workflow.py `RecapGroup`, each with its count), table out.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import date, timedelta
-from statistics import median
+from functools import cache
 
 from pydantic import BaseModel
 
 from config.profile import Profile
-from store.workflow import RecapRow
+from store.workflow import RecapGroup
 from workflow.calendar import WorkingCalendar
 from workflow.states import CaseState
 
@@ -102,7 +104,9 @@ class Recap(BaseModel):
     them up to the step they had reached."""
 
 
-def make_recap(rows: Sequence[RecapRow], profile: Profile, start: date, end: date) -> Recap:
+def make_recap(groups: Iterable[RecapGroup], profile: Profile, start: date, end: date) -> Recap:
+    """The recap of the complaints received from `start` to `end`, given in groups (local
+    dates in the profile's time zone), each group counting as `count` complaints."""
     calendar = WorkingCalendar.for_profile(profile)
     categories = {c.code: c.name for c in profile.categories}
     agencies = profile.agency_names
@@ -111,43 +115,143 @@ def make_recap(rows: Sequence[RecapRow], profile: Profile, start: date, end: dat
         # A complaint the dispatcher has not opened yet reads as being recorded.
         return profile.message(f"state.{key if key != NONE else 'null'}")
 
-    verified = [r for r in rows if r.verified_at]
-    answered = [r for r in rows if r.answered_at]
-    by_channel = _counts(rows, lambda r: r.channel, lambda k: k)
+    folded = _Folded.of(groups)
+    by_state: Counter[str] = Counter()
+    by_channel: Counter[str] = Counter()
+    by_category: Counter[str] = Counter()
+    by_classification: Counter[str] = Counter()
+    by_agency: Counter[str] = Counter()
+    reached: Counter[int] = Counter()
+    total = verified = verified_on_time = answered = answered_on_time = 0
+    figures = {code: _AgencyFigures() for code in agencies}
+    for kind, n in folded.kinds.items():
+        state, channel, category, classification, agency, v, a, v_in_time, a_in_time = kind
+        total += n
+        by_state[state or NONE] += n
+        by_channel[channel or NONE] += n
+        by_category[category or NONE] += n
+        by_classification[classification or NONE] += n
+        by_agency[agency or NONE] += n
+        if state is not None:
+            reached[_reached(state, v, a)] += n
+        verified += n * v
+        verified_on_time += n * v_in_time
+        answered += n * a
+        answered_on_time += n * a_in_time
+        # Only the profile's agencies: one since dropped counts in by_agency alone.
+        if agency in figures:
+            figures[agency].add(n, v_in_time, a_in_time)
+    # Many agencies, and many complaints, share a pair of days.
+    days_between = cache(calendar.working_days_between_dates)
+    for (agency, received_on, verified_on), n in folded.to_verify.items():
+        if agency in figures:
+            figures[agency].to_verify[days_between(received_on, verified_on)] += n
+    for (agency, received_on, answered_on), n in folded.to_answer.items():
+        if agency in figures:
+            figures[agency].to_answer[days_between(received_on, answered_on)] += n
+    channels = _counts(by_channel, lambda k: k)
     return Recap(
         regency=profile.regency,
         period_from=start,
         period_to=end,
-        total=len(rows),
-        by_state=_counts(rows, lambda r: r.state, states),
-        by_channel=by_channel,
-        by_category=_counts(rows, lambda r: r.category, lambda k: categories.get(k, k)),
-        by_classification=_counts(
-            rows, lambda r: r.classification, lambda k: k.replace("_", " ").capitalize()
-        ),
-        by_agency=_counts(rows, lambda r: r.agency, lambda k: agencies.get(k, k)),
-        agencies=[
-            _agency(code, name, [r for r in rows if r.agency == code], calendar)
-            for code, name in agencies.items()
-        ],
-        verified_on_time_percent=_percent(sum(map(_verified_in_time, verified)), len(verified)),
-        answered_on_time_percent=_percent(sum(map(_answered_in_time, answered)), len(answered)),
+        total=total,
+        by_state=_counts(by_state, states),
+        by_channel=channels,
+        by_category=_counts(by_category, lambda k: categories.get(k, k)),
+        by_classification=_counts(by_classification, lambda k: k.replace("_", " ").capitalize()),
+        by_agency=_counts(by_agency, lambda k: agencies.get(k, k)),
+        agencies=[figures[code].recap(code, name) for code, name in agencies.items()],
+        verified_on_time_percent=_percent(verified_on_time, verified),
+        answered_on_time_percent=_percent(answered_on_time, answered),
         on_time_target_percent=profile.sla.on_time_target_percent,
-        by_week=_weeks(rows, profile, start, end, [c.key for c in by_channel]),
-        funnel=_funnel(rows, states),
+        by_week=_weeks(folded.received, start, end, [c.key for c in channels]),
+        funnel=[
+            Count(
+                key=s.value,
+                label=states(s.value),
+                count=sum(n for at, n in reached.items() if at >= i),
+            )
+            for i, s in enumerate(FUNNEL)
+        ],
         closed_early=[
-            Count(key=s.value, label=states(s.value), count=sum(r.state == s for r in rows))
-            for s in CLOSED_EARLY
+            Count(key=s.value, label=states(s.value), count=by_state[s.value]) for s in CLOSED_EARLY
         ],
     )
 
 
-def _counts(
-    rows: Iterable[RecapRow],
-    key: Callable[[RecapRow], str | None],
-    label: Callable[[str], str],
-) -> list[Count]:
-    counted = Counter(key(r) or NONE for r in rows)
+_Kind = tuple[str | None, str, str | None, str, str | None, bool, bool, bool, bool]
+"""State, channel, category, classification, agency; verified, answered, verified in time,
+answered in time."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Folded:
+    """The groups by what each part of the recap needs of them. Groups differ mostly in
+    their dates, which the sections do not count by: they count fewer kinds."""
+
+    kinds: Counter[_Kind]
+    received: Counter[tuple[date, str]]
+    """By local date of receipt and channel."""
+    to_verify: Counter[tuple[str | None, date, date]]
+    """The verified ones by agency, date of receipt and date verified."""
+    to_answer: Counter[tuple[str | None, date, date]]
+    """The answered ones by agency, date of receipt and date answered."""
+
+    @classmethod
+    def of(cls, groups: Iterable[RecapGroup]) -> _Folded:
+        kinds: Counter[_Kind] = Counter()
+        received: Counter[tuple[date, str]] = Counter()
+        to_verify: Counter[tuple[str | None, date, date]] = Counter()
+        to_answer: Counter[tuple[str | None, date, date]] = Counter()
+        for g in groups:
+            n, agency, received_on = g.complaints, g.agency, g.received_on
+            verified_on, answered_on = g.verified_on, g.answered_on
+            kinds[
+                g.state, g.channel, g.category, g.classification, agency,
+                verified_on is not None, answered_on is not None,
+                g.verified_in_time and verified_on is not None,
+                g.answered_in_time and answered_on is not None,
+            ] += n  # fmt: skip
+            received[received_on, g.channel] += n
+            if verified_on is not None:
+                to_verify[agency, received_on, verified_on] += n
+            if answered_on is not None:
+                to_answer[agency, received_on, answered_on] += n
+        return cls(kinds, received, to_verify, to_answer)
+
+
+@dataclass(slots=True)
+class _AgencyFigures:
+    received: int = 0
+    verified_on_time: int = 0
+    answered_on_time: int = 0
+    to_verify: Counter[int] = field(default_factory=Counter)
+    """How many were verified after so many working days."""
+    to_answer: Counter[int] = field(default_factory=Counter)
+
+    def add(self, n: int, verified_in_time: bool, answered_in_time: bool) -> None:
+        self.received += n
+        self.verified_on_time += n * verified_in_time
+        self.answered_on_time += n * answered_in_time
+
+    def recap(self, code: str, name: str) -> AgencyRecap:
+        verified = self.to_verify.total()
+        answered = self.to_answer.total()
+        return AgencyRecap(
+            agency=code,
+            name=name,
+            received=self.received,
+            verified=verified,
+            verified_on_time=self.verified_on_time,
+            answered=answered,
+            answered_on_time=self.answered_on_time,
+            answered_on_time_percent=_percent(self.answered_on_time, answered),
+            median_working_days_to_verify=_median(self.to_verify),
+            median_working_days_to_answer=_median(self.to_answer),
+        )
+
+
+def _counts(counted: Counter[str], label: Callable[[str], str]) -> list[Count]:
     return [
         Count(key=k, label=label(k), count=n)
         for k, n in sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -155,15 +259,13 @@ def _counts(
 
 
 def _weeks(
-    rows: Sequence[RecapRow], profile: Profile, start: date, end: date, channels: list[str]
+    received: Counter[tuple[date, str]], start: date, end: date, channels: list[str]
 ) -> list[Week]:
-    """Every ISO week from the one of `start` to the one of `end` (widened to any row
+    """Every ISO week from the one of `start` to the one of `end` (widened to any complaint
     received outside them, so the weeks always add up to the total)."""
-    zone = profile.zone
     counted: Counter[tuple[date, str]] = Counter()
-    for r in rows:
-        day = r.received_at.astimezone(zone).date()
-        counted[_monday(day), r.channel] += 1
+    for (day, channel), n in received.items():
+        counted[_monday(day), channel] += n
     mondays = [_monday(start), _monday(end), *(monday for monday, _ in counted)]
     first, last = min(mondays), max(mondays)
     weeks = []
@@ -186,65 +288,39 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _funnel(rows: Sequence[RecapRow], label: Callable[[str], str]) -> list[Count]:
-    reached = Counter(_reached(r) for r in rows if r.state is not None)
-    return [
-        Count(
-            key=s.value, label=label(s.value), count=sum(n for at, n in reached.items() if at >= i)
-        )
-        for i, s in enumerate(FUNNEL)
-    ]
-
-
-def _reached(r: RecapRow) -> int:
-    """The furthest step of FUNNEL the case has got to, by its state and its history: a
-    case sent back to the Admin Penghubung after verification was still forwarded once."""
-    step = _STEP.get(r.state, 0) if r.state is not None else 0
-    if r.verified_at is not None:
-        step = max(step, FUNNEL.index(S.DITERUSKAN))
-    if r.answered_at is not None:
-        step = max(step, FUNNEL.index(S.DIJAWAB))
+def _reached(state: str, verified: bool, answered: bool) -> int:
+    """The furthest step of FUNNEL a case has got to, by its state and its history: a case
+    sent back to the Admin Penghubung after verification was still forwarded once."""
+    step = _STEP.get(state, 0)
+    if verified:
+        step = max(step, _FORWARDED)
+    if answered:
+        step = max(step, _ANSWERED)
     return step
 
 
-def _verified_in_time(r: RecapRow) -> bool:
-    due = r.verification_due_at
-    return r.verified_at is not None and due is not None and r.verified_at < due
+_FORWARDED, _ANSWERED = FUNNEL.index(S.DITERUSKAN), FUNNEL.index(S.DIJAWAB)
 
 
-def _answered_in_time(r: RecapRow) -> bool:
-    due = r.completion_due_at
-    return r.answered_at is not None and due is not None and r.answered_at < due
-
-
-def _agency(code: str, name: str, rows: list[RecapRow], calendar: WorkingCalendar) -> AgencyRecap:
-    to_verify = [
-        calendar.working_days_between(r.received_at, r.verified_at)
-        for r in rows
-        if r.verified_at is not None
-    ]
-    to_answer = [
-        calendar.working_days_between(r.received_at, r.answered_at)
-        for r in rows
-        if r.answered_at is not None
-    ]
-    answered_on_time = sum(map(_answered_in_time, rows))
-    return AgencyRecap(
-        agency=code,
-        name=name,
-        received=len(rows),
-        verified=len(to_verify),
-        verified_on_time=sum(map(_verified_in_time, rows)),
-        answered=len(to_answer),
-        answered_on_time=answered_on_time,
-        answered_on_time_percent=_percent(answered_on_time, len(to_answer)),
-        median_working_days_to_verify=_median(to_verify),
-        median_working_days_to_answer=_median(to_answer),
-    )
-
-
-def _median(values: list[int]) -> float | None:
-    return float(median(values)) if values else None
+def _median(counted: Counter[int]) -> float | None:
+    """The median of the values counted (`statistics.median` of them, each as many times
+    as counted); None with none."""
+    total = counted.total()
+    if not total:
+        return None
+    # The middle value, or the two around the middle of an even number.
+    low_at, high_at = (total - 1) // 2, total // 2
+    low = high = None
+    seen = 0
+    for value, n in sorted(counted.items()):
+        if low is None and seen + n > low_at:
+            low = value
+        if seen + n > high_at:
+            high = value
+            break
+        seen += n
+    assert low is not None and high is not None
+    return (low + high) / 2
 
 
 def _percent(part: int, whole: int) -> float | None:

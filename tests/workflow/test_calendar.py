@@ -16,8 +16,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from config.profile import Profile
 from workflow.calendar import Deadline, WorkingCalendar, case_deadlines
@@ -216,3 +219,70 @@ def test_reloaded_profile_with_other_days_off_is_not_served_stale(
     changed = Profile.model_validate(data)
     assert not WorkingCalendar.for_profile(changed).is_working_day(date(2026, 10, 14))
     assert WorkingCalendar.for_profile(profiles["ketapang"]).is_working_day(date(2026, 10, 14))
+
+
+# -- working days between two dates -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("key", "received", "days", "due_date", "due_at"), CASES)
+def test_working_days_between_dates_counts_back_to_the_deadline(
+    profiles: dict[str, Profile], key: str, received: str, days: int, due_date: str, due_at: str
+) -> None:
+    """From the local date of receipt to the deadline's date is the deadline's working days,
+    and back again as many less."""
+    profile = profiles[key]
+    calendar = WorkingCalendar.for_profile(profile)
+    first, last = utc(received).astimezone(profile.zone).date(), date.fromisoformat(due_date)
+    assert calendar.working_days_between_dates(first, last) == days
+    assert calendar.working_days_between_dates(last, first) == -days
+
+
+@pytest.mark.parametrize(
+    ("key", "first", "last", "days"),
+    [
+        ("ketapang", "2026-08-14", "2026-08-14", 0),  # one day
+        ("ketapang", "2026-08-14", "2026-08-17", 0),  # Friday to Independence Day
+        ("ketapang", "2026-08-15", "2026-08-18", 1),  # from a Saturday
+        ("ketapang", "2026-03-17", "2026-03-25", 1),  # over Nyepi and Idulfitri
+        ("ketapang", "2026-10-13", "2026-10-15", 2),
+        ("soppeng", "2026-10-13", "2026-10-15", 1),  # its own day off
+        ("ketapang", "2026-12-31", "2027-01-01", 0),  # into New Year's Day
+        ("ketapang", "2026-12-31", "2027-01-06", 2),  # Mon 4, Wed 6; Tue 5 Isra Mi'raj
+        ("ketapang", "2027-01-06", "2026-12-31", -2),
+    ],
+)
+def test_working_days_between_dates(
+    profiles: dict[str, Profile], key: str, first: str, last: str, days: int
+) -> None:
+    calendar = WorkingCalendar.for_profile(profiles[key])
+    between = calendar.working_days_between_dates(
+        date.fromisoformat(first), date.fromisoformat(last)
+    )
+    assert between == days
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.dates(date(2024, 1, 1), date(2028, 12, 31)),
+    st.dates(date(2024, 1, 1), date(2028, 12, 31)),
+)
+def test_working_days_between_dates_is_the_count_day_by_day(first: date, last: date) -> None:
+    """Over any years, either way round: the working days after `first` up to `last`."""
+    calendar = WorkingCalendar(ZoneInfo("Asia/Makassar"), [date(2026, 10, 14)])
+    low, high = sorted((first, last))
+    days = sum(calendar.is_working_day(low + timedelta(n)) for n in range(1, (high - low).days + 1))
+    assert calendar.working_days_between_dates(first, last) == (days if first <= last else -days)
+
+
+def test_working_days_between_instants_counts_their_local_dates(
+    profiles: dict[str, Profile],
+) -> None:
+    """Sunday 16:30 UTC is still Sunday in Ketapang but already Monday in Soppeng: to
+    Monday morning is a working day in one and none in the other."""
+    sunday_night, monday = utc("2026-09-06T16:30"), utc("2026-09-07T03:00")
+    for key, days in (("ketapang", 1), ("soppeng", 0)):
+        profile = profiles[key]
+        calendar = WorkingCalendar.for_profile(profile)
+        assert calendar.working_days_between(sunday_night, monday) == days
+        first, last = sunday_night.astimezone(profile.zone), monday.astimezone(profile.zone)
+        assert calendar.working_days_between_dates(first.date(), last.date()) == days

@@ -5,6 +5,7 @@ Thu 20, Fri 21, Mon 24, Wed 26 (Mon 17 is Independence Day, Tue 25 Maulid Nabi).
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from typing import Any
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 
 from config.profile import Profile, load_profile
 from normalizer.models import Channel, Classification
-from store.workflow import RecapRow
+from store.workflow import RecapGroup
 from workflow.calendar import WorkingCalendar
 from workflow.recap import CLOSED_EARLY, FUNNEL, Count, Recap, make_recap
 from workflow.states import CaseState
@@ -35,7 +36,46 @@ def wib(day: int, hour: int = 9, minute: int = 0, month: int = 8) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=WIB)
 
 
-def row(**changes: Any) -> RecapRow:
+def group(
+    *,
+    channel: str,
+    category: str | None,
+    classification: str,
+    received_at: datetime,
+    state: str | None,
+    agency: str | None,
+    verification_due_at: datetime | None,
+    completion_due_at: datetime | None,
+    verified_at: datetime | None,
+    answered_at: datetime | None,
+    complaints: int = 1,
+) -> RecapGroup:
+    """Complaints with these times, grouped as the store groups them: local dates (WIB) and
+    whether each deadline was kept (tests/store/test_sqlite_recap.py checks the store)."""
+
+    def local(moment: datetime | None) -> date | None:
+        return moment.astimezone(WIB).date() if moment is not None else None
+
+    def kept(done: datetime | None, due: datetime | None) -> bool:
+        return done is not None and due is not None and done < due
+
+    return RecapGroup(
+        channel=channel,
+        category=category,
+        classification=classification,
+        state=state,
+        agency=agency,
+        received_on=received_at.astimezone(WIB).date(),
+        verified_on=local(verified_at),
+        answered_on=local(answered_at),
+        verified_in_time=kept(verified_at, verification_due_at),
+        answered_in_time=kept(answered_at, completion_due_at),
+        complaints=complaints,
+    )
+
+
+def row(**changes: Any) -> RecapGroup:
+    """One complaint."""
     fields: dict[str, Any] = {
         "channel": "sms",
         "category": "jalan_jembatan",
@@ -49,7 +89,7 @@ def row(**changes: Any) -> RecapRow:
         "answered_at": None,
     }
     fields.update(changes)
-    return RecapRow(**fields)
+    return group(**fields)
 
 
 ROWS = [
@@ -226,14 +266,15 @@ def test_weeks_cover_the_period_from_monday_to_monday() -> None:
 
 def test_weeks_count_by_channel_on_local_dates() -> None:
     """Sunday 23:30 and Monday 00:30 in Ketapang are both Sunday in UTC: two weeks."""
+    sunday_night, monday_morning = wib(16, 23, 30), wib(17, 0, 30)
+    assert sunday_night.astimezone(UTC).date() == monday_morning.astimezone(UTC).date()
     rows = [
-        row(channel="sms", received_at=wib(16, 23, 30)),
-        row(channel="web", received_at=wib(17, 0, 30)),
+        row(channel="sms", received_at=sunday_night),
+        row(channel="web", received_at=monday_morning),
         row(channel="sms", received_at=wib(18)),
         row(channel="sms", received_at=wib(3)),
         row(channel="app", received_at=wib(3)),
     ]
-    assert rows[0].received_at.astimezone(UTC).date() == rows[1].received_at.astimezone(UTC).date()
     recap = make_recap(rows, PROFILE, START, END)
     weeks = {w.week: (w.total, counts(w.by_channel)) for w in recap.by_week}
     assert weeks == {
@@ -328,10 +369,10 @@ _MOMENTS = st.datetimes(
 
 
 @st.composite
-def recap_rows(draw: st.DrawFn) -> RecapRow:
+def recap_groups(draw: st.DrawFn) -> RecapGroup:
     received = draw(_MOMENTS)
     later = st.none() | st.timedeltas(timedelta(0), timedelta(days=40)).map(lambda d: received + d)
-    return RecapRow(
+    return group(
         channel=draw(st.sampled_from([c.value for c in Channel])),
         category=draw(st.none() | st.sampled_from(_CATEGORIES)),
         classification=draw(st.sampled_from([c.value for c in Classification])),
@@ -342,16 +383,17 @@ def recap_rows(draw: st.DrawFn) -> RecapRow:
         completion_due_at=draw(later),
         verified_at=draw(later),
         answered_at=draw(later),
+        complaints=draw(st.integers(1, 4)),
     )
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(recap_rows(), max_size=15))
-def test_sections_always_add_up(rows: list[RecapRow]) -> None:
-    """For any rows, each section sums to the total, in-time counts never exceed the
+@given(st.lists(recap_groups(), max_size=15))
+def test_sections_always_add_up(rows: list[RecapGroup]) -> None:
+    """For any groups, each section sums to the total, in-time counts never exceed the
     counts, and the percentages stay within 0..100."""
     recap = make_recap(rows, PROFILE, START, END)
-    assert recap.total == len(rows)
+    assert recap.total == sum(r.complaints for r in rows)
     for name, section in sections(recap).items():
         assert sum(c.count for c in section) == recap.total, name
         assert len({c.key for c in section}) == len(section), name
@@ -373,6 +415,33 @@ def test_sections_always_add_up(rows: list[RecapRow]) -> None:
     # The funnel never grows, starts with every case, and the closed ones are by_state's.
     steps = [c.count for c in recap.funnel]
     assert steps == sorted(steps, reverse=True)
-    assert steps[0] == sum(1 for r in rows if r.state is not None)
+    assert steps[0] == sum(r.complaints for r in rows if r.state is not None)
     states = counts(recap.by_state)
     assert counts(recap.closed_early) == {s.value: states.get(s.value, 0) for s in CLOSED_EARLY}
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(recap_groups(), max_size=15))
+def test_a_group_counts_as_its_complaints_one_by_one(rows: list[RecapGroup]) -> None:
+    """A group of n is n complaints: every figure, medians included, is the same as with
+    each complaint alone, and however the store happens to order or merge the groups."""
+    one_by_one = [r._replace(complaints=1) for r in rows for _ in range(r.complaints)]
+    merged: Counter[RecapGroup] = Counter()
+    for r in rows:
+        merged[r._replace(complaints=0)] += r.complaints
+    regrouped = [r._replace(complaints=n) for r, n in merged.items()]
+    expected = make_recap(one_by_one, PROFILE, START, END)
+    assert make_recap(rows, PROFILE, START, END) == expected
+    assert make_recap(regrouped[::-1], PROFILE, START, END) == expected
+
+
+def test_medians_weigh_each_group_by_its_count() -> None:
+    """Three verified after 1 working day and one after 4: the median is 1, not 2.5; an
+    even number takes the mean of the middle two."""
+    rows = [row(verified_at=wib(18), complaints=3), row(verified_at=wib(21))]
+    pupr = next(a for a in make_recap(rows, PROFILE, START, END).agencies if a.agency == "PUPR")
+    assert (pupr.received, pupr.verified, pupr.verified_on_time) == (4, 4, 3)
+    assert pupr.median_working_days_to_verify == 1.0
+    rows = [row(verified_at=wib(18), complaints=2), row(verified_at=wib(21), complaints=2)]
+    pupr = next(a for a in make_recap(rows, PROFILE, START, END).agencies if a.agency == "PUPR")
+    assert pupr.median_working_days_to_verify == 2.5

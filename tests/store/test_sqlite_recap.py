@@ -1,0 +1,309 @@
+"""The recap's groups from the SQLite store: complaints of a period with their cases, counted
+alike, with local dates exact in any time zone and the deadlines compared as stored."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pytest
+
+from config.profile import load_profile
+from normalizer.models import Case, Channel, Complaint, Inbound
+from normalizer.normalize import normalize
+from store.base import OutboxEvent
+from store.rows import ts
+from store.sqlite import SqliteStore
+from store.sqlite_workflow import _LocalDates
+from store.workflow import RecapGroup
+from tests.conftest import Clock
+from workflow.cases import new_case
+
+PROFILE = load_profile("ketapang")
+TEXT = "Jalan di Desa Sukamaju berlubang besar, sudah dua motor jatuh minggu ini."
+LEASE = 30.0
+WIB = "Asia/Pontianak"
+WITA = "Asia/Makassar"
+NEW_YORK = "America/New_York"
+
+
+@pytest.fixture
+async def store(tmp_path: Path, clock: Clock) -> AsyncIterator[SqliteStore]:
+    opened = SqliteStore(tmp_path / "lapor.db", clock=clock)
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
+class Filer:
+    """Files complaints at given instants and opens their cases as the test says."""
+
+    def __init__(self, store: SqliteStore, clock: Clock) -> None:
+        self.store, self.clock = store, clock
+        self.filed = 0
+        self.events: dict[str, OutboxEvent] = {}  # claimed, by complaint
+
+    async def file(self, at: datetime, **changes: Any) -> Complaint:
+        self.filed += 1
+        inbound = Inbound(
+            channel=Channel.SMS,
+            external_id=f"recap-{self.filed}",
+            sender="+6281234567890",
+            text=TEXT,
+            received_at=at,
+        )
+        draft = normalize(inbound, PROFILE).model_copy(update=changes)
+        return (await self.store.intake(draft)).complaint
+
+    async def open(self, complaint: Complaint, **changes: Any) -> Case:
+        """Its case, with these values (deadlines counted from receipt unless given)."""
+        for event in await self.store.claim_events(100, LEASE, self.clock.now):
+            self.events[event.complaint_id] = event
+        case = new_case(complaint, PROFILE, self.clock.now).model_copy(update=changes)
+        assert await self.store.open_case(self.events.pop(complaint.id), case)
+        return case
+
+
+@pytest.fixture
+def filer(store: SqliteStore, clock: Clock) -> Filer:
+    return Filer(store, clock)
+
+
+async def groups(
+    store: SqliteStore, zone: str, since: datetime, until: datetime
+) -> list[RecapGroup]:
+    return await store.recap_groups(since, until, zone)
+
+
+def received_on(found: Sequence[RecapGroup]) -> dict[date, int]:
+    counted: dict[date, int] = {}
+    for g in found:
+        counted[g.received_on] = counted.get(g.received_on, 0) + g.complaints
+    return counted
+
+
+def local(
+    zone: str, year: int, month: int, day: int, hour: int, minute: int, fold: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(zone), fold=fold)
+
+
+# -- local dates at the day boundary --------------------------------------------------------
+
+# (zone, 23:30 on the first day, 00:30 on the next): both the same day in UTC.
+BOUNDARIES = [
+    pytest.param(WIB, (2026, 8, 16), (2026, 8, 17), id="wib"),
+    pytest.param(WITA, (2026, 8, 16), (2026, 8, 17), id="wita"),
+    # The night before daylight saving time starts (2:00 on 8 March) and ends (1 November).
+    pytest.param(NEW_YORK, (2026, 3, 7), (2026, 3, 8), id="new-york-into-dst"),
+    pytest.param(NEW_YORK, (2026, 10, 31), (2026, 11, 1), id="new-york-out-of-dst"),
+    # UTC+05:45: local midnight falls within an hour of UTC.
+    pytest.param("Asia/Kathmandu", (2026, 8, 16), (2026, 8, 17), id="kathmandu"),
+]
+
+
+@pytest.mark.parametrize(("zone", "day", "next_day"), BOUNDARIES)
+async def test_local_dates_at_the_day_boundary(
+    store: SqliteStore,
+    filer: Filer,
+    zone: str,
+    day: tuple[int, int, int],
+    next_day: tuple[int, int, int],
+) -> None:
+    """23:30 and 00:30 local are one day apart, though the same day in UTC: receipt,
+    verification and answer alike."""
+    late, early = local(zone, *day, 23, 30), local(zone, *next_day, 0, 30)
+    assert late.astimezone(UTC).date() == early.astimezone(UTC).date()
+    first, second = date(*day), date(*next_day)
+    verified = await filer.file(late)
+    await filer.open(verified, verified_at=late, answered_at=early)
+    answered = await filer.file(early)
+    await filer.open(answered, verified_at=early, answered_at=late + timedelta(days=1))
+    found = await groups(store, zone, late - timedelta(days=1), early + timedelta(days=1))
+    by_receipt = {g.received_on: g for g in found}
+    assert received_on(found) == {first: 1, second: 1}
+    assert (by_receipt[first].verified_on, by_receipt[first].answered_on) == (first, second)
+    assert (by_receipt[second].verified_on, by_receipt[second].answered_on) == (second, second)
+
+
+async def test_the_repeated_hour_when_dst_ends_is_still_that_day(
+    store: SqliteStore, filer: Filer
+) -> None:
+    """1:30 on 1 November 2026 happens twice in New York (EDT, then EST): both are 1 November,
+    and 23:30 EST that evening too."""
+    first = local(NEW_YORK, 2026, 11, 1, 1, 30)
+    second = local(NEW_YORK, 2026, 11, 1, 1, 30, fold=1)
+    evening = local(NEW_YORK, 2026, 11, 1, 23, 30)
+    assert second.astimezone(UTC) - first.astimezone(UTC) == timedelta(hours=1)
+    for at in (first, second, evening):
+        await filer.file(at)
+    found = await groups(store, NEW_YORK, first - timedelta(hours=2), evening + timedelta(hours=1))
+    assert received_on(found) == {date(2026, 11, 1): 3}
+
+
+async def test_the_same_complaints_in_another_zone_fall_on_other_dates(
+    store: SqliteStore, filer: Filer
+) -> None:
+    """The zone is the caller's: 16:30 UTC is 23:30 in Ketapang and 00:30 in Soppeng."""
+    at = datetime(2026, 8, 16, 16, 30, tzinfo=UTC)
+    await filer.file(at)
+    since, until = at - timedelta(days=1), at + timedelta(days=1)
+    assert received_on(await groups(store, WIB, since, until)) == {date(2026, 8, 16): 1}
+    assert received_on(await groups(store, WITA, since, until)) == {date(2026, 8, 17): 1}
+    assert received_on(await groups(store, NEW_YORK, since, until)) == {date(2026, 8, 16): 1}
+
+
+async def test_an_unknown_zone_is_refused_before_the_query(store: SqliteStore) -> None:
+    now = datetime(2026, 8, 16, tzinfo=UTC)
+    with pytest.raises(ZoneInfoNotFoundError):
+        await groups(store, "Asia/Ketapang", now, now + timedelta(days=1))
+
+
+# -- what a group holds ---------------------------------------------------------------------
+
+
+async def test_alike_complaints_add_up_whatever_their_groups(
+    store: SqliteStore, filer: Filer
+) -> None:
+    """Counted alike: same channel, category, classification, state, agency, local dates and
+    deadlines kept; the period includes its start and excludes its end."""
+    start = local(WIB, 2026, 8, 14, 0, 0)
+    end = local(WIB, 2026, 8, 15, 0, 0)
+    for minutes in (0, 60, 23 * 60 + 59):
+        await filer.file(start + timedelta(minutes=minutes))
+    await filer.file(start - timedelta(microseconds=1))  # the day before
+    await filer.file(end)  # the day after
+    web = await filer.file(start + timedelta(hours=2), channel=Channel.WEB)
+    await filer.open(web)
+    found = Counter[RecapGroup]()
+    for g in await groups(store, WIB, start, end):
+        found[g._replace(complaints=1)] += g.complaints
+    assert sorted(found.items(), key=lambda kv: kv[1]) == [
+        (
+            RecapGroup(
+                channel="web",
+                category=web.category,
+                classification=web.classification,
+                state="diterima",
+                agency=None,
+                received_on=date(2026, 8, 14),
+                verified_on=None,
+                answered_on=None,
+                verified_in_time=False,
+                answered_in_time=False,
+                complaints=1,
+            ),
+            1,
+        ),
+        (
+            RecapGroup(
+                channel="sms",
+                category=web.category,
+                classification=web.classification,
+                state=None,  # the dispatcher has not opened a case yet
+                agency=None,
+                received_on=date(2026, 8, 14),
+                verified_on=None,
+                answered_on=None,
+                verified_in_time=False,
+                answered_in_time=False,
+                complaints=1,
+            ),
+            3,
+        ),
+    ]
+
+
+async def test_deadlines_are_kept_strictly_before_they_end(
+    store: SqliteStore, filer: Filer
+) -> None:
+    """Verified or answered at the very instant its deadline ends is late; a microsecond
+    before is in time."""
+    received = local(WIB, 2026, 8, 14, 10, 0)
+    late, in_time = await filer.file(received), await filer.file(received)
+    case = await filer.open(late)  # the deadlines, counted from receipt
+    verify_due, complete_due = case.verification_due_at, case.completion_due_at
+    await run(
+        store,
+        "UPDATE cases SET verified_at = ?, answered_at = ? WHERE complaint_id = ?",
+        (ts(verify_due), ts(complete_due), late.id),
+    )
+    instant = timedelta(microseconds=1)
+    await filer.open(in_time, verified_at=verify_due - instant, answered_at=complete_due - instant)
+    found = await groups(store, WIB, received, received + timedelta(hours=1))
+    kept = {(g.verified_in_time, g.answered_in_time): g.complaints for g in found}
+    assert kept == {(False, False): 1, (True, True): 1}
+
+
+async def test_the_agency_is_the_cases_else_the_last_it_was_with(
+    store: SqliteStore, filer: Filer
+) -> None:
+    received = local(WIB, 2026, 8, 14, 10, 0)
+    with_agency = await filer.file(received)
+    await filer.open(with_agency, agency="PUPR", state="diteruskan")
+    sent_back = await filer.file(received)
+    await filer.open(sent_back, agency="PUPR", state="diteruskan")
+    # Then with DINKES, and sent back to the Admin Penghubung: no agency now.
+    await run(
+        store,
+        "INSERT INTO case_agencies (complaint_id, agency, since) VALUES (?, 'DINKES', ?)",
+        (sent_back.id, ts(received + timedelta(days=1))),
+    )
+    await run(
+        store,
+        "UPDATE cases SET agency = NULL, state = 'diterima' WHERE complaint_id = ?",
+        (sent_back.id,),
+    )
+    never = await filer.file(received)
+    await filer.open(never)
+    found = await groups(store, WIB, received, received + timedelta(hours=1))
+    assert {(g.state, g.agency): g.complaints for g in found} == {
+        ("diteruskan", "PUPR"): 1,
+        ("diterima", "DINKES"): 1,
+        ("diterima", None): 1,
+    }
+
+
+async def run(store: SqliteStore, sql: str, params: tuple[Any, ...]) -> None:
+    """A write of the test's own, through the store's writer."""
+
+    def job(conn: sqlite3.Connection, items: Sequence[None]) -> list[None]:
+        conn.execute(sql, params)
+        return [None] * len(items)
+
+    await store._write.submit(job, None)
+
+
+# -- the SQL function -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "zone",
+    [
+        WIB,
+        WITA,
+        NEW_YORK,
+        "Asia/Kathmandu",  # +05:45
+        "Australia/Lord_Howe",  # +10:30, half an hour more in summer
+        "Pacific/Chatham",  # +12:45 / +13:45
+        "America/Santiago",  # its clocks change at midnight
+        "America/St_Johns",  # -03:30 / -02:30
+        "Africa/Casablanca",  # an hour less during Ramadan
+    ],
+)
+def test_local_dates_are_zoneinfos_all_year(zone: str) -> None:
+    """Every 23 minutes and 17.000321 seconds through 2026 (so every minute of the hour in
+    turn): the recap's local dates, known for most hours whole from one value, agree with
+    zoneinfo's own conversion of each value."""
+    tz = ZoneInfo(zone)
+    local = _LocalDates(tz)
+    step = timedelta(minutes=23, seconds=17, microseconds=321)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    while at.year == 2026:
+        assert local(ts(at)) == at.astimezone(tz).date(), at
+        at += step
