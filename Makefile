@@ -33,9 +33,11 @@ lint: $(VENV)/.test-deps
 
 # Debian packages the tests run for real: Chromium (the browser tests; Playwright's own
 # download cannot work here), DejaVu Sans (the nota dinas PDF's font), Kannel with its test
-# SMSC, and gammu-smsd with libdbi's SQLite driver. Missing ones are installed in one go,
-# as root or through sudo; where there is neither, make stops and says what to run.
-TEST_PACKAGES := chromium fonts-dejavu-core kannel kannel-extras gammu-smsd libdbd-sqlite3
+# SMSC, gammu-smsd with libdbi's SQLite driver, and nats-server (the events' tests start their
+# own). Missing ones are installed in one go, as root or through sudo; where there is
+# neither, make stops and says what to run.
+TEST_PACKAGES := chromium fonts-dejavu-core kannel kannel-extras gammu-smsd libdbd-sqlite3 \
+	nats-server
 RUN_PACKAGES := fonts-dejavu-core
 
 define apt_install

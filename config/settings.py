@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import ipaddress
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, IPvAnyNetwork, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+NATS_SCHEMES = ("nats", "tls", "ws", "wss")
 
 
 class StaffToken:
@@ -109,6 +111,14 @@ class Settings(BaseSettings):
     sms_rate_window_seconds: float = Field(default=3600, gt=0, le=7 * 24 * 3600)
     sms_send_max_attempts: int = Field(default=8, ge=1, le=100)
 
+    # -- events on NATS JetStream (README "Events on NATS JetStream"): on when the URL is set
+    # A URL that may carry a user and password or a token, so kept out of repr() and errors.
+    nats_url: SecretStr | None = None
+    nats_stream: str = Field(default="LAPOR", pattern=r"^[A-Za-z0-9_-]{1,48}$")
+    nats_retention_days: int = Field(default=90, ge=0, le=36500)
+    """How long the streams keep an event; 0 keeps it until the stream is deleted."""
+    nats_duplicate_window_seconds: float = Field(default=120, ge=1, le=7 * 24 * 3600)
+
     @field_validator("desk_tokens", "admin_tokens", mode="before")
     @classmethod
     def _split_tokens(cls, value: object, info: object) -> object:
@@ -144,6 +154,20 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("nats_url")
+    @classmethod
+    def _nats_servers(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None  # set but empty: events off, as unset
+        for part in value.get_secret_value().split(","):
+            url = urlsplit(part.strip())
+            if url.scheme not in NATS_SCHEMES or not url.hostname:
+                # Only the scheme is named: the URL may carry a password.
+                raise ValueError(
+                    "must be nats://host:4222 (or tls://, ws://, wss://), several comma-separated"
+                )
+        return value
 
     @field_validator("log_level")
     @classmethod

@@ -18,6 +18,7 @@ from aiohttp import web
 from channels.registry import PLUGINS
 from config.profile import Profile
 from config.settings import Settings
+from events.relay import EventRelay, RelayConfig
 from gateway import console, openapi, views
 from gateway.accounts import Accounts
 from gateway.context import GATEWAY, Gateway
@@ -147,8 +148,8 @@ def _background(gw: Gateway) -> list[tuple[str, Coroutine[Any, Any, None]]]:
     """The loops that run beside the routes, each as long as the application.
 
     An intake-only process (LAPOR_DISPATCH_ENABLED=false) runs none of them: another
-    process drives the workflow, tells citizens, and runs every channel's loops (senders,
-    pollers), so that each runs once per installation."""
+    process drives the workflow, tells citizens, relays events to NATS, and runs every
+    channel's loops (senders, pollers), so that each runs once per installation."""
     if not gw.settings.dispatch_enabled:
         return []
     settings = gw.settings
@@ -170,6 +171,14 @@ def _background(gw: Gateway) -> list[tuple[str, Coroutine[Any, Any, None]]]:
             ),
         ),
     ]
+    if settings.nats_url is not None:
+        # Once per installation, as the dispatcher: the process that dispatches relays.
+        relay = EventRelay(
+            gw.store,
+            RelayConfig.from_settings(settings, gw.profile.key),
+            poll_seconds=settings.dispatch_poll_seconds,
+        )
+        loops.append(("event-relay", relay.run()))
     for channel in gw.channels:
         for loop in channel.loops():
             loops.append((loop.name, keep_running(loop.round, loop.idle, loop.name)))

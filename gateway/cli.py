@@ -15,11 +15,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+import nats.errors
 from pydantic import ValidationError
 
 from channels.sms.texts import check_reply_lengths
 from config.profile import Profile, ProfileError, load_profile
 from config.settings import Settings
+from events.servers import redact, split_servers, where
+from events.subjects import DEFAULT_SUBJECT
+from events.tail import NoStream, tail
 from gateway.accounts import AccountError
 from gateway.app import build_gateway, create_app
 from gateway.context import GATEWAY, Gateway
@@ -40,6 +44,8 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None) -> int:
             if k in ("host", "port", "profile") and v is not None
         }
         settings = Settings(**overrides)
+        if args.command == "events":  # NATS alone: no profile, no store
+            return _events(settings, args)
         name = args.profile if args.command == "check-profile" else settings.profile
         profile = load_profile(name)
     except ValidationError as exc:
@@ -101,6 +107,24 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("dir", type=Path, help="a directory written by `backup`")
     restore.add_argument(
         "--force", action="store_true", help="replace a database that holds complaints"
+    )
+
+    events = commands.add_parser("events", help="events on NATS JetStream (LAPOR_NATS_URL)")
+    events_cmds = events.add_subparsers(dest="events_command", required=True)
+    tail_cmd = events_cmds.add_parser(
+        "tail", help="print events as they arrive, one JSON line each, until Ctrl-C"
+    )
+    tail_cmd.add_argument(
+        "subject",
+        nargs="?",
+        default=DEFAULT_SUBJECT,
+        help=f"a subject, wildcards allowed (default {DEFAULT_SUBJECT})",
+    )
+    tail_cmd.add_argument(
+        "--all",
+        dest="everything",
+        action="store_true",
+        help="first every event the streams still keep",
     )
     return parser
 
@@ -333,6 +357,29 @@ def _serve(settings: Settings, profile: Profile) -> int:
         return 1
     except OSError as exc:  # the port is taken, a directory cannot be created, …
         print(f"lapor-gateway: cannot start: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _events(settings: Settings, args: argparse.Namespace) -> int:
+    if settings.nats_url is None:
+        print("lapor-gateway: set LAPOR_NATS_URL, e.g. nats://127.0.0.1:4222", file=sys.stderr)
+        return 2
+    servers = split_servers(settings.nats_url.get_secret_value())
+    try:
+        asyncio.run(tail(servers, args.subject, sys.stdout, sys.stderr, everything=args.everything))
+    except KeyboardInterrupt:
+        return 0
+    except NoStream:
+        print(
+            f"lapor-gateway: no NATS stream takes {args.subject} (the gateway makes its "
+            "streams when its event relay first connects)",
+            file=sys.stderr,
+        )
+        return 1
+    except (OSError, TimeoutError, nats.errors.Error) as exc:
+        problem = redact(f"{type(exc).__name__}: {exc}", servers)
+        print(f"lapor-gateway: events from {where(servers)}: {problem}", file=sys.stderr)
         return 1
     return 0
 

@@ -22,6 +22,7 @@ from normalizer.models import (
     Flag,
     TimelineEntry,
 )
+from store.events import EventRelayStore
 from store.sms import SmsStore
 from store.staff import StaffStore
 from store.workflow import WorkflowStore
@@ -126,10 +127,10 @@ class InvalidCursor(StoreError):
     """A pagination cursor that this store did not issue for this sort order."""
 
 
-class Store(SmsStore, StaffStore, WorkflowStore, abc.ABC):
+class Store(SmsStore, StaffStore, WorkflowStore, EventRelayStore, abc.ABC):
     """Persistence for complaints, their outbox events and workflow cases, the SMS
-    channel's own tables (store/sms.py), staff accounts (store/staff.py) and what the
-    workflow keeps (store/workflow.py)."""
+    channel's own tables (store/sms.py), staff accounts (store/staff.py), what the
+    workflow keeps (store/workflow.py) and the event relay's cursor (store/events.py)."""
 
     @abc.abstractmethod
     async def open(self) -> None:

@@ -42,6 +42,7 @@ from store.rows import (
     parse_ts,
     ts,
 )
+from store.sqlite_events import SqliteEventsStore
 from store.sqlite_sms import SqliteSmsStore
 from store.sqlite_staff import SqliteStaffStore
 from store.sqlite_workflow import SqliteWorkflowStore, count_cases
@@ -119,7 +120,7 @@ def sqlite_path(database_url: str) -> Path:
     return Path(database_url.removeprefix(prefix))
 
 
-class SqliteStore(SqliteSmsStore, SqliteStaffStore, SqliteWorkflowStore, Store):
+class SqliteStore(SqliteSmsStore, SqliteStaffStore, SqliteWorkflowStore, SqliteEventsStore, Store):
     def __init__(
         self,
         path: Path,

@@ -182,6 +182,14 @@ class CommitWakeup:
     def __init__(self) -> None:
         self._event = asyncio.Event()
         self._written = False  # set inside a transaction, until it commits
+        self._followers: list[CommitWakeup] = []
+
+    def follower(self) -> CommitWakeup:
+        """Another waiter for the same commits, with a wake-up of its own: two waiters on
+        one would clear it under each other, and one would sleep through a commit."""
+        follower = CommitWakeup()
+        self._followers.append(follower)
+        return follower
 
     def wrote(self) -> None:
         self._written = True
@@ -190,6 +198,8 @@ class CommitWakeup:
         if self._written:
             self._written = False
             self._event.set()
+            for follower in self._followers:
+                follower._event.set()
 
     async def wait(self, max_wait: float) -> None:
         """Return once such a commit happened, or after `max_wait` seconds."""
