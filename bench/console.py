@@ -37,6 +37,7 @@ from bench.run import RESULTS, percentile
 from config.profile import load_profile
 from normalizer.models import Channel, Inbound, Reporter
 from normalizer.normalize import normalize
+from store.rows import ts
 from store.sqlite import SqliteStore
 from tests.gateway.sms_support import PLACES, PROBLEMS
 from tests.processes import CLI, Launcher, clean_environ
@@ -57,6 +58,7 @@ WITH_AGENCY = {"diteruskan", "didisposisi", "ditindaklanjuti", "menunggu_persetu
                "disetujui", "dijawab", "selesai"}  # fmt: skip
 OPEN_DEADLINE = {"diterima": "verification_due_at", "ditunda": "verification_due_at"}
 CLOSED = {"selesai", "ditolak", "diarsipkan"}
+ANSWERED = {"dijawab", "selesai"}
 STAFF = [
     ("utama", "admin_instansi", None),
     ("ani", "admin_penghubung", None),
@@ -102,10 +104,27 @@ def _spread_states(db: Path, rng: random.Random, agencies: list[str]) -> None:
             agency = rng.choice(agencies) if state in WITH_AGENCY else None
             due = None if state in CLOSED or state == "dijawab" else completion_due
             due = verification_due if state in OPEN_DEADLINE else due
+            # Verified within hours to a few days, answered days after: the recap's
+            # deadlines kept and its medians in working days have something to count.
+            opened = datetime.fromisoformat(opened_at)
+            verified = opened + timedelta(hours=rng.randint(2, 120)) if agency else None
+            answered = (
+                verified + timedelta(hours=rng.randint(20, 240))
+                if verified and state in ANSWERED
+                else None
+            )
             conn.execute(
-                "UPDATE cases SET state = ?, agency = ?, due_at = ?, closed_at = ? "
-                "WHERE complaint_id = ?",
-                (state, agency, due, opened_at if state in CLOSED else None, complaint_id),
+                "UPDATE cases SET state = ?, agency = ?, due_at = ?, closed_at = ?, "
+                "verified_at = ?, answered_at = ? WHERE complaint_id = ?",
+                (
+                    state,
+                    agency,
+                    due,
+                    opened_at if state in CLOSED else None,
+                    _ts(verified),
+                    _ts(answered),
+                    complaint_id,
+                ),
             )
             if agency:
                 conn.execute(
@@ -118,6 +137,10 @@ def _spread_states(db: Path, rng: random.Random, agencies: list[str]) -> None:
             "SELECT COALESCE(agency, ''), state, count(*) FROM cases GROUP BY 1, 2"
         )
         conn.execute("ANALYZE")
+
+
+def _ts(moment: datetime | None) -> str | None:
+    return None if moment is None else ts(moment)
 
 
 def add_staff(work: Path, db: Path) -> None:
