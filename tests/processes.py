@@ -21,6 +21,18 @@ START_WITHIN = 20.0  # a server's start-up, bounded
 STOP_WITHIN = 15.0  # a server's exit after a signal, bounded
 
 
+def stop_child(process: subprocess.Popen[bytes], within: float = STOP_WITHIN) -> None:
+    """SIGTERM, a daemon's orderly shutdown, then SIGKILL if it lingers past `within` s."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=within)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def clean_environ(**settings: str) -> dict[str, str]:
     """This process's environment without any LAPOR_* of the machine, plus `settings`."""
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("LAPOR_")}

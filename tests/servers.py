@@ -33,6 +33,7 @@ import pytest
 from psycopg import sql
 
 from tests.conftest import free_port
+from tests.processes import stop_child
 
 FORCE_PRIVATE = "LAPOR_TEST_PRIVATE_SERVERS"
 START_WITHIN = 60.0  # seconds for a private server to answer; it is about 2 s here
@@ -132,11 +133,16 @@ def private_mariadb(port: int | None = None) -> Iterator[Server]:
 
 
 def _mariadb_program(name: str) -> str:
-    """Debian puts mariadbd in /usr/sbin, which is not on every user's PATH."""
-    found = shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin"]))
+    found = debian_program(name)
     if found is None:
         raise ServerFailure(f"{name} not found: install Debian's mariadb-server")
     return found
+
+
+def debian_program(name: str) -> str | None:
+    """A program on PATH or in /usr/sbin, where Debian puts daemons (mariadbd, nats-server)
+    and which is not on every user's PATH."""
+    return shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin"]))
 
 
 @contextmanager
@@ -147,12 +153,7 @@ def _child(command: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     try:
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_WITHIN)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_child(process, STOP_WITHIN)
 
 
 def _wait_for_mariadb(server: Server, process: subprocess.Popen[bytes], log: Path) -> None:

@@ -4,8 +4,6 @@ stopped and started again on the same port and store, as a restarted server woul
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
 import subprocess
 import time
@@ -13,15 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.conftest import free_port
+from tests.processes import stop_child
+from tests.servers import debian_program
 
 START_WITHIN = 20.0  # seconds for the server to greet a client; well under 1 s here
 STOP_WITHIN = 10.0
 
 
 def nats_server_program() -> str:
-    """Debian puts nats-server in /usr/sbin, which is not on every user's PATH."""
-    path = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin"])
-    found = shutil.which("nats-server", path=path)
+    found = debian_program("nats-server")
     if found is None:
         raise RuntimeError("nats-server not found: install Debian's nats-server package")
     return found
@@ -64,14 +62,8 @@ class NatsServer:
 
     def stop(self) -> None:
         """Stop it as an operator would (SIGTERM), killed if it lingers."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=STOP_WITHIN)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process is not None:
+            stop_child(self.process, STOP_WITHIN)
 
     def _greets(self) -> bool:
         try:

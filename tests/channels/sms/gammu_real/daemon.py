@@ -16,7 +16,6 @@ import itertools
 import os
 import re
 import shutil
-import signal
 import sqlite3
 import subprocess
 import time
@@ -34,7 +33,7 @@ from channels.sms.segments import encoding_for
 from channels.sms.udh import parse_concat_hex
 from tests.channels.sms.gammu.smsd import GammuSide
 from tests.conftest import eventually
-from tests.processes import Launcher, ServerProcess
+from tests.processes import Launcher, ServerProcess, stop_child
 
 # The schemas Debian's gammu-smsd 1.42 ships, as an operator loads them.
 SHIPPED = Path("/usr/share/doc/gammu-smsd/examples")
@@ -249,14 +248,8 @@ class GammuSmsd:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_WITHIN)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None:
+            stop_child(process, STOP_WITHIN)
 
     def _smsdrc(self) -> str:
         smsd = {

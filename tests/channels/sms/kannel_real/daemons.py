@@ -31,6 +31,7 @@ import aiohttp
 
 from channels.sms.udh import concat_udh, parse_concat
 from tests.conftest import eventually, free_port
+from tests.processes import stop_child
 
 BEARERBOX: Final = Path("/usr/sbin/bearerbox")
 SMSBOX: Final = Path("/usr/sbin/smsbox")
@@ -212,13 +213,7 @@ class Box:
 
     def stop(self) -> None:
         """SIGTERM, Kannel's orderly shutdown; SIGKILL if it lingers."""
-        if self.process.poll() is None:
-            self.process.terminate()
-        try:
-            self.process.wait(timeout=STOP_WITHIN)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=STOP_WITHIN)
+        stop_child(self.process, STOP_WITHIN)
 
 
 @dataclass(frozen=True)
