@@ -30,7 +30,7 @@ from gateway.params import LocalDate
 from gateway.routes.recap import HEADER, MAX_DAYS, Cell, RecapParams, download, recap_of, table
 from gateway.views import state_name
 from normalizer.models import Channel
-from workflow.recap import NONE, AgencyRecap, Recap
+from workflow.recap import NONE, AgencyRecap, Count, Recap
 from workflow.roles import REGENCY_READERS, Actor
 
 routes = web.RouteTableDef()
@@ -193,6 +193,14 @@ def _form(today: date, first: str, last: str) -> dict[str, Any]:
 # -- the charts ---------------------------------------------------------------------------
 
 
+def _count_bars(counts: list[Count], unnamed: str, colour: str) -> list[Bar]:
+    """A bar per count of a recap's section, the complaints without a value named `unnamed`."""
+    return [
+        Bar(c.label if c.key != NONE else unnamed, c.count, charts.number(c.count), colour, c.key)
+        for c in counts
+    ]
+
+
 def _charts(gw: Gateway, result: Recap) -> list[Chart]:
     period = f"{long_date(result.period_from)} sampai {long_date(result.period_to)}"
     series = [
@@ -222,32 +230,14 @@ def _charts(gw: Gateway, result: Recap) -> list[Chart]:
         "grafik-kategori",
         "Laporan menurut kategori",
         f"Jumlah laporan menurut kategori, {period}.",
-        [
-            Bar(
-                c.label if c.key != NONE else "Tanpa kategori",
-                c.count,
-                charts.number(c.count),
-                charts.PALETTE[0],
-                c.key,
-            )
-            for c in result.by_category
-        ],
+        _count_bars(result.by_category, "Tanpa kategori", charts.PALETTE[0]),
         empty=none,
     )
     agencies = charts.bars(
         "grafik-instansi",
         "Laporan menurut instansi",
         f"Jumlah laporan menurut instansi yang menanganinya, {period}.",
-        [
-            Bar(
-                c.label if c.key != NONE else "Belum diteruskan ke instansi",
-                c.count,
-                charts.number(c.count),
-                charts.PALETTE[3],
-                c.key,
-            )
-            for c in result.by_agency
-        ],
+        _count_bars(result.by_agency, "Belum diteruskan ke instansi", charts.PALETTE[3]),
         empty=none,
     )
     target = result.on_time_target_percent
