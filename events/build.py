@@ -95,20 +95,8 @@ def body(event: RelayEvent, profile: str, *, restricted: bool) -> ComplaintEvent
         confidential=c.confidential,
         withheld=why,
         attachments=len(c.attachments),
-        case=None
-        if case is None
-        else EventCase(
-            state=case.state,
-            agency=case.agency,
-            suggested_agency=case.suggested_agency,
-            due_at=case.due_at,
-            verification_due_at=case.verification_due_at,
-            completion_due_at=case.completion_due_at,
-            opened_at=case.opened_at,
-            closed_at=case.closed_at,
-            version=case.version,
-            rating=case.rating,
-        ),
+        # The schema's fields are the case's own, taken by name.
+        case=None if case is None else EventCase.model_validate(case, from_attributes=True),
         data=event.data,
         followup=None
         if reply is None
