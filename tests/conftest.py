@@ -223,6 +223,16 @@ def clock() -> Clock:
     return Clock(FRIDAY_BEFORE_HOLIDAY)
 
 
+@pytest.fixture
+async def store(tmp_path: Path, clock: Clock) -> AsyncIterator[SqliteStore]:
+    """An open SQLite store in the test's folder on the test's clock; a module that needs
+    another store defines its own `store`."""
+    opened = SqliteStore(tmp_path / "lapor.db", clock=clock)
+    await opened.open()
+    yield opened
+    await opened.close()
+
+
 # -- filing complaints through the real channels --------------------------------------------
 
 

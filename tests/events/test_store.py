@@ -4,10 +4,6 @@ cursor of its own apart from the dispatcher's `done_at`, and a wake-up of its ow
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from config.profile import load_profile
 from normalizer.casework import CitizenReply
@@ -29,14 +25,6 @@ def draft(n: int) -> ComplaintDraft:
         received_at=FRIDAY_BEFORE_HOLIDAY,
     )
     return normalize(inbound, PROFILE)
-
-
-@pytest.fixture
-async def store(tmp_path: Path, clock: Clock) -> AsyncIterator[SqliteStore]:
-    opened = SqliteStore(tmp_path / "lapor.db", clock=clock)
-    await opened.open()
-    yield opened
-    await opened.close()
 
 
 async def test_the_relay_reads_in_order_whatever_the_dispatcher_did(

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -30,14 +29,6 @@ LEASE = 30.0
 WIB = "Asia/Pontianak"
 WITA = "Asia/Makassar"
 NEW_YORK = "America/New_York"
-
-
-@pytest.fixture
-async def store(tmp_path: Path, clock: Clock) -> AsyncIterator[SqliteStore]:
-    opened = SqliteStore(tmp_path / "lapor.db", clock=clock)
-    await opened.open()
-    yield opened
-    await opened.close()
 
 
 class Filer:

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -91,14 +91,6 @@ async def writer_waiting_for_lock(statements: list[str]) -> None:
         return statements.count("BEGIN IMMEDIATE")
 
     await eventually(begun, lambda n: n >= 2, 2.0)
-
-
-@pytest.fixture
-async def store(tmp_path: Path, clock: Clock) -> AsyncIterator[SqliteStore]:
-    opened = SqliteStore(tmp_path / "lapor.db", clock=clock)
-    await opened.open()
-    yield opened
-    await opened.close()
 
 
 # -- opening ---------------------------------------------------------------------------
