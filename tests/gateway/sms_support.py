@@ -67,9 +67,11 @@ async def twilio_sms(
     sender: str = CITIZEN,
     sid: str | None = None,
     signature: str | None = None,
+    url: str = TWILIO_URL,
 ) -> tuple[int, str]:
-    """POST a Twilio SMS webhook signed as Twilio signs it."""
-    params, signed = signed_twilio_form(body, sender, sid or "SM" + uuid.uuid4().hex)
+    """POST a Twilio SMS webhook signed as Twilio signs it, for the address `url` (the one
+    Twilio is configured to call: the gateway's public one)."""
+    params, signed = signed_twilio_form(body, sender, sid or "SM" + uuid.uuid4().hex, url=url)
     headers = {
         "X-Twilio-Signature": signature if signature is not None else signed,
         "Content-Type": "application/x-www-form-urlencoded",

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import uuid
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote_plus, urlencode
+from urllib.parse import unquote_plus
 
 import pytest
 
@@ -33,8 +32,8 @@ from tests.gateway.sms_support import (
     TEXT,
     TWILIO_SID,
     TWILIO_TOKEN,
-    signed_twilio_form,
     tracking_id_in,
+    twilio_sms,
 )
 from tests.gateway.workflow_support import (
     AGENCY,
@@ -88,16 +87,8 @@ async def sms_from(running: Running, sender: str, body: str) -> str:
     """An SMS to 1708 through the Twilio webhook, signed for this gateway's address; the
     tracking ID of its acknowledgement."""
     url = running.url("/webhooks/sms/twilio")
-    params, signature = signed_twilio_form(body, sender, "SM" + uuid.uuid4().hex, url=url)
-    headers = {
-        "X-Twilio-Signature": signature,
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
-    async with running.http.post(
-        "/webhooks/sms/twilio", data=urlencode(params), headers=headers
-    ) as response:
-        twiml = await response.text()
-        assert response.status == 200, twiml
+    status, twiml = await twilio_sms(running, body, sender=sender, url=url)
+    assert status == 200, twiml
     return tracking_id_in(twiml)
 
 

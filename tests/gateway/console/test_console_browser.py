@@ -9,11 +9,9 @@ gateway on 127.0.0.1 whose SMS go out through a fake of Twilio's API.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 import pytest_asyncio
@@ -23,7 +21,7 @@ from tests.conftest import Running, eventually, file_complaint, start_gateway
 from tests.fakes.twilio_api import FakeTwilio
 from tests.gateway.browsers import WAIT_MS
 from tests.gateway.conftest import twilio_sender
-from tests.gateway.sms_support import TWILIO_SID, TWILIO_TOKEN, signed_twilio_form
+from tests.gateway.sms_support import CITIZEN, TWILIO_SID, TWILIO_TOKEN, twilio_sms
 from tests.gateway.workflow_support import AGENCY, OTHER_AGENCY, PASSWORD, Team, add_staff, team
 from workflow.roles import Role
 
@@ -33,7 +31,6 @@ expect.set_options(timeout=WAIT_MS)
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 LAPTOP: ViewportSize = {"width": 1366, "height": 768}
 PHONE: ViewportSize = {"width": 390, "height": 844}
-CITIZEN = "+6281234567890"
 SMS = "LAPOR jalan di depan SDN 3 Ketapang berlubang besar sejak hujan hari Senin, dua motor jatuh"
 # Other complaints in the queue, so its screenshot shows one as staff see it on a day.
 OTHERS = [
@@ -88,11 +85,8 @@ async def sign_in(desk: Desk, username: str, *, path: str = "/admin/") -> None:
 
 async def sms_in(running: Running, text: str) -> None:
     """An SMS to 1708, as Twilio delivers it (signed for the address it calls)."""
-    url = running.url("/webhooks/sms/twilio")
-    params, signature = signed_twilio_form(text, CITIZEN, "SM" + uuid.uuid4().hex, url=url)
-    headers = {"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"}
-    async with running.http.post(url, data=urlencode(params), headers=headers) as response:
-        assert response.status == 200, await response.text()
+    status, twiml = await twilio_sms(running, text, url=running.url("/webhooks/sms/twilio"))
+    assert status == 200, twiml
 
 
 async def take(page: Page, button: str, **fields: str) -> None:
