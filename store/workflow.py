@@ -8,6 +8,8 @@ backend implements it in store/sqlite_workflow.py.
 from __future__ import annotations
 
 import abc
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import NamedTuple
@@ -98,30 +100,60 @@ class CitizenCode(_Model):
     attempts: int = 0
 
 
-class RecapGroup(NamedTuple):
-    """Complaints received in a recap's period that the recap counts alike, and how many.
+class RecapKind(NamedTuple):
+    """What the recap counts complaints by, their dates aside. A plain tuple, not a model:
+    it is the key of a count, made once per kind, and a month holds thousands of kinds."""
 
-    A plain tuple, not a model: a year's recap reads tens of thousands. The dates are
-    local, in the time zone the recap asked for."""
-
+    state: str | None
+    """None until the dispatcher opens the case."""
     channel: str
     category: str | None
     classification: str
-    state: str | None
-    """None until the dispatcher opens the case."""
     agency: str | None
     """The case's agency, else the last it was with (a case sent back has none)."""
-    received_on: date
-    verified_on: date | None
-    answered_on: date | None
+    verified: bool
+    answered: bool
     verified_in_time: bool
     """Verified before its verification deadline ended (`verified_at` <
     `verification_due_at`)."""
     answered_in_time: bool
     """Answered before its completion deadline ended."""
-    complaints: int
-    """How many complaints the group stands for. Alike complaints may come as one group
-    or as several: the recap adds them up either way."""
+
+
+@dataclass(slots=True)
+class RecapTally:
+    """The complaints of a recap's period counted by what each part of the recap needs:
+    its figures by kind, its weeks by date of receipt, its medians by the dates each step
+    took. Dates are local, in the time zone the recap asked for.
+
+    A month at a national installation holds tens of thousands of complaints that differ
+    almost all in their dates; each section alone counts few keys, so the recap reads
+    these, never a list of complaints."""
+
+    kinds: Counter[RecapKind] = field(default_factory=Counter)
+    received: Counter[tuple[date, str]] = field(default_factory=Counter)
+    """By date of receipt and channel."""
+    to_verify: Counter[tuple[str | None, date, date]] = field(default_factory=Counter)
+    """The verified ones by agency, date of receipt and date verified."""
+    to_answer: Counter[tuple[str | None, date, date]] = field(default_factory=Counter)
+    """The answered ones by agency, date of receipt and date answered."""
+
+    def add(
+        self,
+        kind: RecapKind,
+        received_on: date,
+        verified_on: date | None,
+        answered_on: date | None,
+        complaints: int = 1,
+    ) -> None:
+        """Count `complaints` complaints of `kind`, received, verified and answered on these
+        dates (a date exactly when `kind` says the step was taken)."""
+        self.kinds[kind] += complaints
+        self.received[received_on, kind.channel] += complaints
+        if verified_on is not None:
+            self.to_verify[kind.agency, received_on, verified_on] += complaints
+        if answered_on is not None:
+            self.to_answer[kind.agency, received_on, answered_on] += complaints
 
 
 class WorkflowStore(abc.ABC):
@@ -222,9 +254,9 @@ class WorkflowStore(abc.ABC):
         hold, or answered and waiting for a rating."""
 
     @abc.abstractmethod
-    async def recap_groups(
+    async def recap_tally(
         self, received_from: datetime, received_before: datetime, zone: str
-    ) -> list[RecapGroup]:
+    ) -> RecapTally:
         """The complaints received in [received_from, received_before), with their cases,
-        grouped by what the recap counts them by, with local dates in `zone` (a zoneinfo
-        key: 'Asia/Pontianak')."""
+        counted for the recap, with local dates in `zone` (a zoneinfo key:
+        'Asia/Pontianak')."""

@@ -3,14 +3,14 @@
 Counts by state, channel, category, classification and agency (each adds up to the number
 of complaints received in the period), and per agency how many were verified and answered
 within their deadlines and the median working days it took; the complaints of each ISO week
-by channel, and how far along the procedure they got (the funnel). Pure: groups of
-complaints in (store/workflow.py `RecapGroup`, each with its count), table out.
+by channel, and how far along the procedure they got (the funnel). Pure: the period's
+complaints counted by the store in (store/workflow.py `RecapTally`), table out.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
@@ -18,7 +18,7 @@ from functools import cache
 from pydantic import BaseModel
 
 from config.profile import Profile
-from store.workflow import RecapGroup
+from store.workflow import RecapTally
 from workflow.calendar import WorkingCalendar
 from workflow.states import CaseState
 
@@ -104,9 +104,9 @@ class Recap(BaseModel):
     them up to the step they had reached."""
 
 
-def make_recap(groups: Iterable[RecapGroup], profile: Profile, start: date, end: date) -> Recap:
-    """The recap of the complaints received from `start` to `end`, given in groups (local
-    dates in the profile's time zone), each group counting as `count` complaints."""
+def make_recap(tally: RecapTally, profile: Profile, start: date, end: date) -> Recap:
+    """The recap of the complaints received from `start` to `end`, counted in `tally`
+    (local dates in the profile's time zone)."""
     calendar = WorkingCalendar.for_profile(profile)
     categories = {c.code: c.name for c in profile.categories}
     agencies = profile.agency_names
@@ -115,7 +115,6 @@ def make_recap(groups: Iterable[RecapGroup], profile: Profile, start: date, end:
         # A complaint the dispatcher has not opened yet reads as being recorded.
         return profile.message(f"state.{key if key != NONE else 'null'}")
 
-    folded = _Folded.of(groups)
     by_state: Counter[str] = Counter()
     by_channel: Counter[str] = Counter()
     by_category: Counter[str] = Counter()
@@ -124,7 +123,7 @@ def make_recap(groups: Iterable[RecapGroup], profile: Profile, start: date, end:
     reached: Counter[int] = Counter()
     total = verified = verified_on_time = answered = answered_on_time = 0
     figures = {code: _AgencyFigures() for code in agencies}
-    for kind, n in folded.kinds.items():
+    for kind, n in tally.kinds.items():
         state, channel, category, classification, agency, v, a, v_in_time, a_in_time = kind
         total += n
         by_state[state or NONE] += n
@@ -143,10 +142,10 @@ def make_recap(groups: Iterable[RecapGroup], profile: Profile, start: date, end:
             figures[agency].add(n, v_in_time, a_in_time)
     # Many agencies, and many complaints, share a pair of days.
     days_between = cache(calendar.working_days_between_dates)
-    for (agency, received_on, verified_on), n in folded.to_verify.items():
+    for (agency, received_on, verified_on), n in tally.to_verify.items():
         if agency in figures:
             figures[agency].to_verify[days_between(received_on, verified_on)] += n
-    for (agency, received_on, answered_on), n in folded.to_answer.items():
+    for (agency, received_on, answered_on), n in tally.to_answer.items():
         if agency in figures:
             figures[agency].to_answer[days_between(received_on, answered_on)] += n
     channels = _counts(by_channel, lambda k: k)
@@ -164,7 +163,7 @@ def make_recap(groups: Iterable[RecapGroup], profile: Profile, start: date, end:
         verified_on_time_percent=_percent(verified_on_time, verified),
         answered_on_time_percent=_percent(answered_on_time, answered),
         on_time_target_percent=profile.sla.on_time_target_percent,
-        by_week=_weeks(folded.received, start, end, [c.key for c in channels]),
+        by_week=_weeks(tally.received, start, end, [c.key for c in channels]),
         funnel=[
             Count(
                 key=s.value,
@@ -177,47 +176,6 @@ def make_recap(groups: Iterable[RecapGroup], profile: Profile, start: date, end:
             Count(key=s.value, label=states(s.value), count=by_state[s.value]) for s in CLOSED_EARLY
         ],
     )
-
-
-_Kind = tuple[str | None, str, str | None, str, str | None, bool, bool, bool, bool]
-"""State, channel, category, classification, agency; verified, answered, verified in time,
-answered in time."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Folded:
-    """The groups by what each part of the recap needs of them. Groups differ mostly in
-    their dates, which the sections do not count by: they count fewer kinds."""
-
-    kinds: Counter[_Kind]
-    received: Counter[tuple[date, str]]
-    """By local date of receipt and channel."""
-    to_verify: Counter[tuple[str | None, date, date]]
-    """The verified ones by agency, date of receipt and date verified."""
-    to_answer: Counter[tuple[str | None, date, date]]
-    """The answered ones by agency, date of receipt and date answered."""
-
-    @classmethod
-    def of(cls, groups: Iterable[RecapGroup]) -> _Folded:
-        kinds: Counter[_Kind] = Counter()
-        received: Counter[tuple[date, str]] = Counter()
-        to_verify: Counter[tuple[str | None, date, date]] = Counter()
-        to_answer: Counter[tuple[str | None, date, date]] = Counter()
-        for g in groups:
-            n, agency, received_on = g.complaints, g.agency, g.received_on
-            verified_on, answered_on = g.verified_on, g.answered_on
-            kinds[
-                g.state, g.channel, g.category, g.classification, agency,
-                verified_on is not None, answered_on is not None,
-                g.verified_in_time and verified_on is not None,
-                g.answered_in_time and answered_on is not None,
-            ] += n  # fmt: skip
-            received[received_on, g.channel] += n
-            if verified_on is not None:
-                to_verify[agency, received_on, verified_on] += n
-            if answered_on is not None:
-                to_answer[agency, received_on, answered_on] += n
-        return cls(kinds, received, to_verify, to_answer)
 
 
 @dataclass(slots=True)

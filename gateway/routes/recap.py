@@ -79,8 +79,8 @@ async def recap_of(gw: Gateway, first: date, last: date) -> Recap:
     zone = gw.profile.zone
     start = datetime.combine(first, time(), zone)
     end = datetime.combine(last + timedelta(days=1), time(), zone)
-    groups = await gw.store.recap_groups(start, end, gw.profile.timezone)
-    return make_recap(groups, gw.profile, first, last)
+    tally = await gw.store.recap_tally(start, end, gw.profile.timezone)
+    return make_recap(tally, gw.profile, first, last)
 
 
 def download(result: Recap, kind: Literal["csv", "xlsx"]) -> web.Response:

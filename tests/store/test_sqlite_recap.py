@@ -1,8 +1,9 @@
-"""The recap's groups from the SQLite store: complaints of a period with their cases, counted
+"""The recap's tally from the SQLite store: complaints of a period with their cases, counted
 alike, with local dates exact in any time zone and the deadlines compared as stored."""
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections import Counter
 from collections.abc import Sequence
@@ -19,7 +20,7 @@ from store.base import OutboxEvent
 from store.rows import ts
 from store.sqlite import SqliteStore
 from store.sqlite_workflow import _LocalDates
-from store.workflow import RecapGroup
+from store.workflow import RecapKind, RecapTally
 from tests.conftest import Clock
 from workflow.cases import new_case
 
@@ -65,16 +66,14 @@ def filer(store: SqliteStore, clock: Clock) -> Filer:
     return Filer(store, clock)
 
 
-async def groups(
-    store: SqliteStore, zone: str, since: datetime, until: datetime
-) -> list[RecapGroup]:
-    return await store.recap_groups(since, until, zone)
+async def tallied(store: SqliteStore, zone: str, since: datetime, until: datetime) -> RecapTally:
+    return await store.recap_tally(since, until, zone)
 
 
-def received_on(found: Sequence[RecapGroup]) -> dict[date, int]:
+def received_on(tally: RecapTally) -> dict[date, int]:
     counted: dict[date, int] = {}
-    for g in found:
-        counted[g.received_on] = counted.get(g.received_on, 0) + g.complaints
+    for (day, _), n in tally.received.items():
+        counted[day] = counted.get(day, 0) + n
     return counted
 
 
@@ -115,11 +114,11 @@ async def test_local_dates_at_the_day_boundary(
     await filer.open(verified, verified_at=late, answered_at=early)
     answered = await filer.file(early)
     await filer.open(answered, verified_at=early, answered_at=late + timedelta(days=1))
-    found = await groups(store, zone, late - timedelta(days=1), early + timedelta(days=1))
-    by_receipt = {g.received_on: g for g in found}
+    found = await tallied(store, zone, late - timedelta(days=1), early + timedelta(days=1))
     assert received_on(found) == {first: 1, second: 1}
-    assert (by_receipt[first].verified_on, by_receipt[first].answered_on) == (first, second)
-    assert (by_receipt[second].verified_on, by_receipt[second].answered_on) == (second, second)
+    # By agency (none yet), date of receipt and date of the step.
+    assert found.to_verify == {(None, first, first): 1, (None, second, second): 1}
+    assert found.to_answer == {(None, first, second): 1, (None, second, second): 1}
 
 
 async def test_the_repeated_hour_when_dst_ends_is_still_that_day(
@@ -133,7 +132,7 @@ async def test_the_repeated_hour_when_dst_ends_is_still_that_day(
     assert second.astimezone(UTC) - first.astimezone(UTC) == timedelta(hours=1)
     for at in (first, second, evening):
         await filer.file(at)
-    found = await groups(store, NEW_YORK, first - timedelta(hours=2), evening + timedelta(hours=1))
+    found = await tallied(store, NEW_YORK, first - timedelta(hours=2), evening + timedelta(hours=1))
     assert received_on(found) == {date(2026, 11, 1): 3}
 
 
@@ -144,15 +143,15 @@ async def test_the_same_complaints_in_another_zone_fall_on_other_dates(
     at = datetime(2026, 8, 16, 16, 30, tzinfo=UTC)
     await filer.file(at)
     since, until = at - timedelta(days=1), at + timedelta(days=1)
-    assert received_on(await groups(store, WIB, since, until)) == {date(2026, 8, 16): 1}
-    assert received_on(await groups(store, WITA, since, until)) == {date(2026, 8, 17): 1}
-    assert received_on(await groups(store, NEW_YORK, since, until)) == {date(2026, 8, 16): 1}
+    assert received_on(await tallied(store, WIB, since, until)) == {date(2026, 8, 16): 1}
+    assert received_on(await tallied(store, WITA, since, until)) == {date(2026, 8, 17): 1}
+    assert received_on(await tallied(store, NEW_YORK, since, until)) == {date(2026, 8, 16): 1}
 
 
 async def test_an_unknown_zone_is_refused_before_the_query(store: SqliteStore) -> None:
     now = datetime(2026, 8, 16, tzinfo=UTC)
     with pytest.raises(ZoneInfoNotFoundError):
-        await groups(store, "Asia/Ketapang", now, now + timedelta(days=1))
+        await tallied(store, "Asia/Ketapang", now, now + timedelta(days=1))
 
 
 # -- what a group holds ---------------------------------------------------------------------
@@ -171,43 +170,25 @@ async def test_alike_complaints_add_up_whatever_their_groups(
     await filer.file(end)  # the day after
     web = await filer.file(start + timedelta(hours=2), channel=Channel.WEB)
     await filer.open(web)
-    found = Counter[RecapGroup]()
-    for g in await groups(store, WIB, start, end):
-        found[g._replace(complaints=1)] += g.complaints
-    assert sorted(found.items(), key=lambda kv: kv[1]) == [
-        (
-            RecapGroup(
-                channel="web",
-                category=web.category,
-                classification=web.classification,
-                state="diterima",
-                agency=None,
-                received_on=date(2026, 8, 14),
-                verified_on=None,
-                answered_on=None,
-                verified_in_time=False,
-                answered_in_time=False,
-                complaints=1,
-            ),
-            1,
-        ),
-        (
-            RecapGroup(
-                channel="sms",
-                category=web.category,
-                classification=web.classification,
-                state=None,  # the dispatcher has not opened a case yet
-                agency=None,
-                received_on=date(2026, 8, 14),
-                verified_on=None,
-                answered_on=None,
-                verified_in_time=False,
-                answered_in_time=False,
-                complaints=1,
-            ),
-            3,
-        ),
-    ]
+    found = await tallied(store, WIB, start, end)
+
+    def kind(channel: str, state: str | None) -> RecapKind:
+        return RecapKind(
+            state=state,
+            channel=channel,
+            category=web.category,
+            classification=web.classification,
+            agency=None,
+            verified=False,
+            answered=False,
+            verified_in_time=False,
+            answered_in_time=False,
+        )
+
+    # The SMS ones have no case yet: the dispatcher has not opened them.
+    assert found.kinds == Counter({kind("web", "diterima"): 1, kind("sms", None): 3})
+    assert found.received == Counter({(date(2026, 8, 14), "web"): 1, (date(2026, 8, 14), "sms"): 3})
+    assert found.to_verify == found.to_answer == Counter()
 
 
 async def test_deadlines_are_kept_strictly_before_they_end(
@@ -226,8 +207,8 @@ async def test_deadlines_are_kept_strictly_before_they_end(
     )
     instant = timedelta(microseconds=1)
     await filer.open(in_time, verified_at=verify_due - instant, answered_at=complete_due - instant)
-    found = await groups(store, WIB, received, received + timedelta(hours=1))
-    kept = {(g.verified_in_time, g.answered_in_time): g.complaints for g in found}
+    found = await tallied(store, WIB, received, received + timedelta(hours=1))
+    kept = {(k.verified_in_time, k.answered_in_time): n for k, n in found.kinds.items()}
     assert kept == {(False, False): 1, (True, True): 1}
 
 
@@ -252,8 +233,8 @@ async def test_the_agency_is_the_cases_else_the_last_it_was_with(
     )
     never = await filer.file(received)
     await filer.open(never)
-    found = await groups(store, WIB, received, received + timedelta(hours=1))
-    assert {(g.state, g.agency): g.complaints for g in found} == {
+    found = await tallied(store, WIB, received, received + timedelta(hours=1))
+    assert {(k.state, k.agency): n for k, n in found.kinds.items()} == {
         ("diteruskan", "PUPR"): 1,
         ("diterima", "DINKES"): 1,
         ("diterima", None): 1,
@@ -289,12 +270,12 @@ async def run(store: SqliteStore, sql: str, params: tuple[Any, ...]) -> None:
 )
 def test_local_dates_are_zoneinfos_all_year(zone: str) -> None:
     """Every 23 minutes and 17.000321 seconds through 2026 (so every minute of the hour in
-    turn): the recap's local dates, known for most hours whole from one value, agree with
-    zoneinfo's own conversion of each value."""
+    turn): the recap's local dates of the whole seconds SQLite gives, known for most hours
+    whole from one value, agree with zoneinfo's own conversion of each instant."""
     tz = ZoneInfo(zone)
     local = _LocalDates(tz)
     step = timedelta(minutes=23, seconds=17, microseconds=321)
     at = datetime(2026, 1, 1, tzinfo=UTC)
     while at.year == 2026:
-        assert local(ts(at)) == at.astimezone(tz).date(), at
+        assert local(math.floor(at.timestamp())) == at.astimezone(tz).date(), at
         at += step

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from config.profile import Profile, load_profile
 from normalizer.models import Channel, Classification
-from store.workflow import RecapGroup
+from store.workflow import RecapKind, RecapTally
 from workflow.calendar import WorkingCalendar
 from workflow.recap import CLOSED_EARLY, FUNNEL, Count, Recap, make_recap
 from workflow.states import CaseState
@@ -36,6 +36,23 @@ def wib(day: int, hour: int = 9, minute: int = 0, month: int = 8) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=WIB)
 
 
+class Group(NamedTuple):
+    """Alike complaints as a store counts them into a tally, and how many."""
+
+    kind: RecapKind
+    received_on: date
+    verified_on: date | None
+    answered_on: date | None
+    complaints: int
+
+
+def tally(groups: list[Group]) -> RecapTally:
+    counted = RecapTally()
+    for g in groups:
+        counted.add(g.kind, g.received_on, g.verified_on, g.answered_on, g.complaints)
+    return counted
+
+
 def group(
     *,
     channel: str,
@@ -49,8 +66,8 @@ def group(
     verified_at: datetime | None,
     answered_at: datetime | None,
     complaints: int = 1,
-) -> RecapGroup:
-    """Complaints with these times, grouped as the store groups them: local dates (WIB) and
+) -> Group:
+    """Complaints with these times, as the store counts them: local dates (WIB) and
     whether each deadline was kept (tests/store/test_sqlite_recap.py checks the store)."""
 
     def local(moment: datetime | None) -> date | None:
@@ -59,22 +76,27 @@ def group(
     def kept(done: datetime | None, due: datetime | None) -> bool:
         return done is not None and due is not None and done < due
 
-    return RecapGroup(
+    kind = RecapKind(
+        state=state,
         channel=channel,
         category=category,
         classification=classification,
-        state=state,
         agency=agency,
-        received_on=received_at.astimezone(WIB).date(),
-        verified_on=local(verified_at),
-        answered_on=local(answered_at),
+        verified=verified_at is not None,
+        answered=answered_at is not None,
         verified_in_time=kept(verified_at, verification_due_at),
         answered_in_time=kept(answered_at, completion_due_at),
-        complaints=complaints,
+    )
+    return Group(
+        kind,
+        received_at.astimezone(WIB).date(),
+        local(verified_at),
+        local(answered_at),
+        complaints,
     )
 
 
-def row(**changes: Any) -> RecapGroup:
+def row(**changes: Any) -> Group:
     """One complaint."""
     fields: dict[str, Any] = {
         "channel": "sms",
@@ -138,7 +160,7 @@ def sections(recap: Recap) -> dict[str, list[Count]]:
 
 @pytest.fixture(scope="module")
 def recap() -> Recap:
-    return make_recap(ROWS, PROFILE, START, END)
+    return make_recap(tally(ROWS), PROFILE, START, END)
 
 
 def test_header(recap: Recap) -> None:
@@ -217,11 +239,11 @@ def test_per_agency_answers_on_time_in_percent(recap: Recap) -> None:
 
 
 def test_the_on_time_target_is_the_profiles() -> None:
-    assert make_recap([], PROFILE, START, END).on_time_target_percent == 90
+    assert make_recap(tally([]), PROFILE, START, END).on_time_target_percent == 90
     stricter = PROFILE.model_copy(
         update={"sla": PROFILE.sla.model_copy(update={"on_time_target_percent": 95})}
     )
-    assert make_recap([], stricter, START, END).on_time_target_percent == 95
+    assert make_recap(tally([]), stricter, START, END).on_time_target_percent == 95
 
 
 def test_on_time_percentages(recap: Recap) -> None:
@@ -232,17 +254,17 @@ def test_on_time_percentages(recap: Recap) -> None:
 
 def test_percentages_round_to_one_decimal() -> None:
     rows = [row(verified_at=wib(18)), row(verified_at=wib(18)), row(verified_at=wib(24))]
-    assert make_recap(rows, PROFILE, START, END).verified_on_time_percent == 66.7
+    assert make_recap(tally(rows), PROFILE, START, END).verified_on_time_percent == 66.7
 
 
 def test_no_verified_rows_gives_no_percentages() -> None:
-    recap = make_recap([row(), row(state=None, agency=None)], PROFILE, START, END)
+    recap = make_recap(tally([row(), row(state=None, agency=None)]), PROFILE, START, END)
     assert recap.verified_on_time_percent is None
     assert recap.answered_on_time_percent is None
 
 
 def test_empty_period() -> None:
-    recap = make_recap([], PROFILE, START, END)
+    recap = make_recap(tally([]), PROFILE, START, END)
     assert recap.total == 0
     assert all(section == [] for section in sections(recap).values())
     assert all(a.received == 0 for a in recap.agencies)
@@ -256,7 +278,7 @@ def test_empty_period() -> None:
 
 def test_weeks_cover_the_period_from_monday_to_monday() -> None:
     """August 2026 touches six ISO weeks: from Monday 27 July to Monday 31 August."""
-    recap = make_recap([], PROFILE, START, END)
+    recap = make_recap(tally([]), PROFILE, START, END)
     assert [w.monday for w in recap.by_week] == [
         date(2026, 7, 27), date(2026, 8, 3), date(2026, 8, 10), date(2026, 8, 17),
         date(2026, 8, 24), date(2026, 8, 31),
@@ -275,7 +297,7 @@ def test_weeks_count_by_channel_on_local_dates() -> None:
         row(channel="sms", received_at=wib(3)),
         row(channel="app", received_at=wib(3)),
     ]
-    recap = make_recap(rows, PROFILE, START, END)
+    recap = make_recap(tally(rows), PROFILE, START, END)
     weeks = {w.week: (w.total, counts(w.by_channel)) for w in recap.by_week}
     assert weeks == {
         "2026-W31": (0, {}),
@@ -291,7 +313,7 @@ def test_weeks_count_by_channel_on_local_dates() -> None:
 
 
 def test_a_week_across_new_year_is_the_iso_weeks() -> None:
-    recap = make_recap([], PROFILE, date(2026, 12, 30), date(2027, 1, 5))
+    recap = make_recap(tally([]), PROFILE, date(2026, 12, 30), date(2027, 1, 5))
     assert [(w.week, w.monday) for w in recap.by_week] == [
         ("2026-W53", date(2026, 12, 28)),
         ("2027-W01", date(2027, 1, 4)),
@@ -329,7 +351,7 @@ def test_the_funnel_keeps_what_a_case_reached_before_it_went_back() -> None:
         # A draft sent back by the Pejabat is still being followed up.
         row(state="menunggu_persetujuan", verified_at=wib(14, 11)),
     ]
-    recap = make_recap(rows, PROFILE, START, END)
+    recap = make_recap(tally(rows), PROFILE, START, END)
     assert [c.count for c in recap.funnel] == [6, 2, 1, 1, 0, 0, 0]
     assert counts(recap.closed_early) == {"ditolak": 1, "diarsipkan": 1}
     assert [c.key for c in recap.closed_early] == [s.value for s in CLOSED_EARLY]
@@ -369,7 +391,7 @@ _MOMENTS = st.datetimes(
 
 
 @st.composite
-def recap_groups(draw: st.DrawFn) -> RecapGroup:
+def groups(draw: st.DrawFn) -> Group:
     received = draw(_MOMENTS)
     later = st.none() | st.timedeltas(timedelta(0), timedelta(days=40)).map(lambda d: received + d)
     return group(
@@ -388,11 +410,11 @@ def recap_groups(draw: st.DrawFn) -> RecapGroup:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(recap_groups(), max_size=15))
-def test_sections_always_add_up(rows: list[RecapGroup]) -> None:
+@given(st.lists(groups(), max_size=15))
+def test_sections_always_add_up(rows: list[Group]) -> None:
     """For any groups, each section sums to the total, in-time counts never exceed the
     counts, and the percentages stay within 0..100."""
-    recap = make_recap(rows, PROFILE, START, END)
+    recap = make_recap(tally(rows), PROFILE, START, END)
     assert recap.total == sum(r.complaints for r in rows)
     for name, section in sections(recap).items():
         assert sum(c.count for c in section) == recap.total, name
@@ -415,33 +437,37 @@ def test_sections_always_add_up(rows: list[RecapGroup]) -> None:
     # The funnel never grows, starts with every case, and the closed ones are by_state's.
     steps = [c.count for c in recap.funnel]
     assert steps == sorted(steps, reverse=True)
-    assert steps[0] == sum(r.complaints for r in rows if r.state is not None)
+    assert steps[0] == sum(r.complaints for r in rows if r.kind.state is not None)
     states = counts(recap.by_state)
     assert counts(recap.closed_early) == {s.value: states.get(s.value, 0) for s in CLOSED_EARLY}
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(recap_groups(), max_size=15))
-def test_a_group_counts_as_its_complaints_one_by_one(rows: list[RecapGroup]) -> None:
+@given(st.lists(groups(), max_size=15))
+def test_a_group_counts_as_its_complaints_one_by_one(rows: list[Group]) -> None:
     """A group of n is n complaints: every figure, medians included, is the same as with
     each complaint alone, and however the store happens to order or merge the groups."""
     one_by_one = [r._replace(complaints=1) for r in rows for _ in range(r.complaints)]
-    merged: Counter[RecapGroup] = Counter()
+    merged: Counter[Group] = Counter()
     for r in rows:
         merged[r._replace(complaints=0)] += r.complaints
     regrouped = [r._replace(complaints=n) for r, n in merged.items()]
-    expected = make_recap(one_by_one, PROFILE, START, END)
-    assert make_recap(rows, PROFILE, START, END) == expected
-    assert make_recap(regrouped[::-1], PROFILE, START, END) == expected
+    expected = make_recap(tally(one_by_one), PROFILE, START, END)
+    assert make_recap(tally(rows), PROFILE, START, END) == expected
+    assert make_recap(tally(regrouped[::-1]), PROFILE, START, END) == expected
 
 
 def test_medians_weigh_each_group_by_its_count() -> None:
     """Three verified after 1 working day and one after 4: the median is 1, not 2.5; an
     even number takes the mean of the middle two."""
     rows = [row(verified_at=wib(18), complaints=3), row(verified_at=wib(21))]
-    pupr = next(a for a in make_recap(rows, PROFILE, START, END).agencies if a.agency == "PUPR")
+    pupr = next(
+        a for a in make_recap(tally(rows), PROFILE, START, END).agencies if a.agency == "PUPR"
+    )
     assert (pupr.received, pupr.verified, pupr.verified_on_time) == (4, 4, 3)
     assert pupr.median_working_days_to_verify == 1.0
     rows = [row(verified_at=wib(18), complaints=2), row(verified_at=wib(21), complaints=2)]
-    pupr = next(a for a in make_recap(rows, PROFILE, START, END).agencies if a.agency == "PUPR")
+    pupr = next(
+        a for a in make_recap(tally(rows), PROFILE, START, END).agencies if a.agency == "PUPR"
+    )
     assert pupr.median_working_days_to_verify == 2.5
