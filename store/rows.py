@@ -58,16 +58,29 @@ def ts(value: datetime) -> str:
     return utc.isoformat(timespec="microseconds") + "Z"
 
 
-def parse_ts(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
+def parse_ts(value: str | datetime) -> datetime:
+    """An instant as stored: SQLite's text, or PostgreSQL's timestamptz as it comes."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC)
+    return datetime.fromisoformat(value).astimezone(UTC)
 
 
 def ts_or_none(value: datetime | None) -> str | None:
     return ts(value) if value is not None else None
 
 
-def parse_ts_or_none(text: str | None) -> datetime | None:
-    return parse_ts(text) if text is not None else None
+def parse_ts_or_none(value: str | datetime | None) -> datetime | None:
+    return parse_ts(value) if value is not None else None
+
+
+def parse_day(value: str | date) -> date:
+    """A calendar day as stored: SQLite's ISO text, or PostgreSQL's date."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def parse_document(value: Any) -> Any:
+    """A JSON document as stored: SQLite's text, or PostgreSQL's jsonb already read."""
+    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
 def complaint_row(
@@ -113,8 +126,8 @@ def complaint_from_row(row: Row) -> Complaint:
         text=row["text"],
         text_original=row["text_original"],
         location=row["location"],
-        incident_date=date.fromisoformat(row["incident_date"]) if row["incident_date"] else None,
-        attachments=tuple(Attachment(**a) for a in json.loads(row["attachments"])),
+        incident_date=parse_day(row["incident_date"]) if row["incident_date"] else None,
+        attachments=tuple(Attachment(**a) for a in parse_document(row["attachments"])),
         received_at=parse_ts(row["received_at"]),
         logged_by=row["logged_by"],
         created_at=parse_ts(row["created_at"]),
@@ -144,8 +157,8 @@ def case_from_row(row: Row, prefix: str = "") -> Case:
         state=col("state"),
         suggested_agency=col("suggested_agency"),
         agency=col("agency"),
-        verification_due=date.fromisoformat(col("verification_due")),
-        completion_due=date.fromisoformat(col("completion_due")),
+        verification_due=parse_day(col("verification_due")),
+        completion_due=parse_day(col("completion_due")),
         verification_due_at=parse_ts(col("verification_due_at")),
         completion_due_at=parse_ts(col("completion_due_at")),
         opened_at=parse_ts(col("opened_at")),

@@ -1,0 +1,72 @@
+"""Group commit for PostgreSQL (the queue itself is store/group_commit.py): the same
+contract as SQLite's, many requests' rows in one transaction and one commit, nothing
+acknowledged before it is committed, `StoreBusy` (HTTP 503 with Retry-After) when the
+queue is full or the server cannot be reached or written.
+
+PostgreSQL takes many writers at once, so here the batching is for throughput only: one
+BEGIN and one COMMIT, and one wait for the server's WAL flush, per batch instead of per
+request. Each process of an installation has its own writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import psycopg
+from psycopg.rows import DictRow
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from store.group_commit import GroupCommitQueue, Job, runs
+
+Conn = psycopg.AsyncConnection[DictRow]
+PgJob = Callable[[Conn], Awaitable[Any]]
+"""A write of its own, a coroutine function of the connection inside the transaction."""
+
+# The server cannot be reached or cannot take writes now, whatever the item.
+_UNAVAILABLE: tuple[type[Exception], ...] = (
+    psycopg.OperationalError,
+    PoolTimeout,
+    psycopg.errors.DiskFull,
+    psycopg.errors.ReadOnlySqlTransaction,
+)
+
+
+class PgGroupCommitWriter(GroupCommitQueue):
+    name = "postgresql-writer"
+
+    def __init__(
+        self,
+        pool: AsyncConnectionPool[Conn],
+        queue_limit: int,
+        max_batch: int = 512,
+        on_commit: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(queue_limit, max_batch, on_commit)
+        self._pool = pool
+
+    def _unavailable(self, exc: Exception) -> bool:
+        return isinstance(exc, _UNAVAILABLE)
+
+    async def _transaction(self, batch: list[Job]) -> list[Any]:
+        async with self._pool.connection() as conn, conn.transaction():
+            results: list[Any] = []
+            for handler, jobs in runs(batch):
+                results.extend(await handler(conn, [j.item for j in jobs]))
+            return results
+
+
+async def run_each(conn: Conn, jobs: Sequence[PgJob]) -> list[Any]:
+    """A handler for writes of their own kind: runs each under its own savepoint: one that
+    fails is undone and its exception handed back to its caller, and the batch's other
+    jobs still commit. The server's own failure fails the whole batch."""
+    results: list[Any] = []
+    for job in jobs:
+        try:
+            async with conn.transaction():  # nested: a savepoint
+                results.append(await job(conn))
+        except Exception as exc:  # returned, not raised: only this job's caller sees it
+            if isinstance(exc, _UNAVAILABLE):
+                raise
+            results.append(exc)
+    return results
