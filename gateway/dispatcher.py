@@ -15,9 +15,7 @@ from datetime import datetime
 
 from config.profile import Profile
 from gateway.loops import keep_running
-from store.base import OutboxEvent, Store
-from store.sqlite import EVENT_COMPLAINT_RECEIVED
-from store.sqlite_workflow import EVENT_CITIZEN_REPLY
+from store.base import EVENT_CITIZEN_REPLY, EVENT_COMPLAINT_RECEIVED, OutboxEvent, Store
 from workflow.cases import new_case
 from workflow.service import WorkflowService
 

@@ -27,6 +27,11 @@ from store.sms import SmsStore
 from store.staff import StaffStore
 from store.workflow import WorkflowStore
 
+EVENT_COMPLAINT_RECEIVED = "complaint.received"
+"""The outbox event of every complaint taken in: the dispatcher opens its case."""
+EVENT_CITIZEN_REPLY = "citizen.followup"
+"""The outbox event of a citizen's reply or rating: the workflow takes it in."""
+
 
 class StoreError(Exception):
     """Base for the store's own, expected failures."""

@@ -17,6 +17,7 @@ from normalizer.models import (
     ReplyAddress,
     Reporter,
 )
+from store.base import EventComplaint, OutboxEvent
 
 
 class Row(Protocol):
@@ -174,4 +175,21 @@ def case_from_row(row: Row, prefix: str = "") -> Case:
         dissatisfied=col("dissatisfied"),
         verification_late=bool(col("verification_late")),
         completion_late=bool(col("completion_late")),
+    )
+
+
+def event_from_row(row: Row) -> OutboxEvent:
+    """An outbox event with what the workflow's first step needs of its complaint."""
+    complaint = EventComplaint(
+        id=row["complaint_id"],
+        tracking_id=row["tracking_id"],
+        received_at=parse_ts(row["received_at"]),
+        category=row["category"],
+    )
+    return OutboxEvent(
+        seq=row["seq"],
+        kind=row["kind"],
+        complaint=complaint,
+        created_at=parse_ts(row["created_at"]),
+        data=parse_document(row["data"]) if row["data"] else {},
     )

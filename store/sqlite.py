@@ -21,9 +21,8 @@ import uuid6
 from normalizer.models import Attachment, Case, Complaint, ComplaintDraft, TimelineEntry
 from normalizer.tracking import InvalidTrackingId, generate_tracking_id, parse_tracking_id
 from store.base import (
+    EVENT_COMPLAINT_RECEIVED,
     ComplaintQuery,
-    EventComplaint,
-    IdempotencyConflict,
     IntakeResult,
     InvalidCursor,
     OutboxEvent,
@@ -32,6 +31,7 @@ from store.base import (
     QueueSort,
     Store,
 )
+from store.intake_rules import first_within, replay
 from store.rows import (
     CASE_COLUMNS,
     COMPLAINT_COLUMNS,
@@ -39,6 +39,7 @@ from store.rows import (
     case_row,
     complaint_from_row,
     complaint_row,
+    event_from_row,
     parse_ts,
     ts,
 )
@@ -49,7 +50,6 @@ from store.sqlite_workflow import SqliteWorkflowStore, count_cases
 from store.sqlite_writer import CommitWakeup, GroupCommitWriter
 
 MIGRATIONS = Path(__file__).parent / "migrations" / "sqlite"
-EVENT_COMPLAINT_RECEIVED = "complaint.received"
 _FAR_FUTURE = "9999-12-31T00:00:00.000000Z"
 BUSY_TIMEOUT_MS = 5000  # how long a connection waits for another's write lock
 CACHE_KIB = 64 * 1024
@@ -284,9 +284,9 @@ class SqliteStore(SqliteSmsStore, SqliteStaffStore, SqliteWorkflowStore, SqliteE
             key = (draft.channel.value, draft.external_id)
             prior = known.get(key) if draft.external_id else None
             if prior is not None:
-                results.append(_replay(prior, draft))
+                results.append(replay(prior, draft))
                 continue
-            earlier = _first_within(recent.get(draft.duplicate_key or ""), draft, window)
+            earlier = first_within(recent.get(draft.duplicate_key or ""), draft, window)
             if earlier is not None:
                 results.append(IntakeResult(complaint=earlier, created=False))
                 continue
@@ -400,7 +400,7 @@ class SqliteStore(SqliteSmsStore, SqliteStaffStore, SqliteWorkflowStore, SqliteE
                 "UPDATE outbox SET claimed_until = ?, attempts = attempts + 1 WHERE seq = ?",
                 [(lease_until, r["seq"]) for r in rows],
             )
-            events = [_event(r) for r in rows]
+            events = [event_from_row(r) for r in rows]
             return [events]
 
         events: list[OutboxEvent] = await self._write.submit(claim, None)
@@ -549,39 +549,6 @@ def _script(conn: sqlite3.Connection, body: str) -> None:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-
-
-def _first_within(
-    candidates: list[Complaint] | None, draft: ComplaintDraft, window: timedelta
-) -> Complaint | None:
-    """The first complaint received no longer than `window` before the draft."""
-    since = draft.received_at - window
-    return next((c for c in candidates or () if c.received_at >= since), None) if window else None
-
-
-def _replay(prior: Complaint, draft: ComplaintDraft) -> IntakeResult | IdempotencyConflict:
-    if draft.request_hash and prior.request_hash and draft.request_hash != prior.request_hash:
-        return IdempotencyConflict(
-            f"{draft.channel.value} message {draft.external_id!r} was already used "
-            "for a different request"
-        )
-    return IntakeResult(complaint=prior, created=False)
-
-
-def _event(row: sqlite3.Row) -> OutboxEvent:
-    complaint = EventComplaint(
-        id=row["complaint_id"],
-        tracking_id=row["tracking_id"],
-        received_at=parse_ts(row["received_at"]),
-        category=row["category"],
-    )
-    return OutboxEvent(
-        seq=row["seq"],
-        kind=row["kind"],
-        complaint=complaint,
-        created_at=parse_ts(row["created_at"]),
-        data=json.loads(row["data"]) if row["data"] else {},
-    )
 
 
 def _without(row: aiosqlite.Row, *names: str) -> dict[str, Any]:

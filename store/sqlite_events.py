@@ -9,10 +9,10 @@ from datetime import datetime
 from functools import cached_property
 
 from normalizer.casework import CitizenReply
+from store.base import EVENT_CITIZEN_REPLY
 from store.events import EventRelayStore, RelayEvent
 from store.rows import CASE_COLUMNS, case_from_row, complaint_from_row, from_row, parse_ts, ts
 from store.sqlite_part import SqlitePart
-from store.sqlite_workflow import EVENT_CITIZEN_REPLY
 from store.sqlite_writer import CommitWakeup
 
 # The case's columns prefixed, beside the complaint's own (both have tracking_id).

@@ -22,6 +22,7 @@ from normalizer.casework import (
 )
 from normalizer.models import Case, Channel, Complaint, RawPayload
 from normalizer.redact import redact_payload
+from store.base import EVENT_CITIZEN_REPLY
 from store.rows import case_from_row, complaint_from_row, from_row, parse_ts, parse_ts_or_none, ts
 from store.sqlite_part import SqlitePart
 from store.sqlite_writer import CommitWakeup
@@ -37,8 +38,6 @@ from store.workflow import (
     StaleCase,
     WorkflowStore,
 )
-
-EVENT_CITIZEN_REPLY = "citizen.followup"
 
 _UPDATE_CASE = (
     "UPDATE cases SET state = ?, version = version + 1, updated_at = ?, agency = ?, "

@@ -21,9 +21,16 @@ import pytest
 from config.profile import load_profile
 from normalizer.models import Channel, ComplaintDraft, Inbound, RawPayload
 from normalizer.normalize import normalize
-from store.base import EventComplaint, IdempotencyConflict, IntakeResult, OutboxEvent, StoreBusy
+from store.base import (
+    EVENT_COMPLAINT_RECEIVED,
+    EventComplaint,
+    IdempotencyConflict,
+    IntakeResult,
+    OutboxEvent,
+    StoreBusy,
+)
 from store.rows import ts
-from store.sqlite import EVENT_COMPLAINT_RECEIVED, MIGRATIONS, SqliteStore
+from store.sqlite import MIGRATIONS, SqliteStore
 from store.sqlite_writer import CommitWakeup
 from tests.conftest import FRIDAY_BEFORE_HOLIDAY, Clock, eventually, write_locked
 from workflow.cases import new_case
