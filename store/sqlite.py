@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import json
 import secrets
 import sqlite3
 import time
@@ -19,12 +16,11 @@ import aiosqlite
 import uuid6
 
 from normalizer.models import Attachment, Case, Complaint, ComplaintDraft, TimelineEntry
-from normalizer.tracking import InvalidTrackingId, generate_tracking_id, parse_tracking_id
+from normalizer.tracking import generate_tracking_id
 from store.base import (
     EVENT_COMPLAINT_RECEIVED,
     ComplaintQuery,
     IntakeResult,
-    InvalidCursor,
     OutboxEvent,
     QueueItem,
     QueuePage,
@@ -32,6 +28,7 @@ from store.base import (
     Store,
 )
 from store.intake_rules import first_within, replay
+from store.queue_common import decode_cursor, encode_cursor, escape_like, tracking_id_in
 from store.rows import (
     CASE_COLUMNS,
     COMPLAINT_COLUMNS,
@@ -356,7 +353,7 @@ class SqliteStore(SqliteSmsStore, SqliteStaffStore, SqliteWorkflowStore, SqliteE
         if query.cursor:
             op = "<" if query.sort is QueueSort.NEWEST else ">"
             where.append(f"({', '.join(key)}) {op} ({', '.join('?' * len(key))})")
-            params.extend(_decode_cursor(query.cursor, query.sort))
+            params.extend(decode_cursor(query.cursor, query.sort, len(key)))
         key_columns = ", ".join(f"{expr} AS _k{i}" for i, expr in enumerate(key))
         sql = (
             f"SELECT c.*, {_CASE_SELECT}, {key_columns} FROM {source} "
@@ -376,7 +373,7 @@ class SqliteStore(SqliteSmsStore, SqliteStaffStore, SqliteWorkflowStore, SqliteE
         ]
         last = rows[-1] if more else None
         cursor = (
-            _encode_cursor([last[f"_k{i}"] for i in range(len(key))], query.sort) if last else None
+            encode_cursor([last[f"_k{i}"] for i in range(len(key))], query.sort) if last else None
         )
         return QueuePage(items=items, next_cursor=cursor)
 
@@ -387,7 +384,11 @@ class SqliteStore(SqliteSmsStore, SqliteStaffStore, SqliteWorkflowStore, SqliteE
     ) -> list[OutboxEvent]:
         lease_until = ts(datetime.fromtimestamp(now.timestamp() + lease_seconds, UTC))
 
-        def claim(conn: sqlite3.Connection, _: Sequence[None]) -> list[Any]:
+        def claim(conn: sqlite3.Connection, claims: Sequence[None]) -> list[Any]:
+            # Claims batched together are served in turn: a later one finds what is left.
+            return [claim_one(conn) for _ in claims]
+
+        def claim_one(conn: sqlite3.Connection) -> list[OutboxEvent]:
             rows = conn.execute(
                 "SELECT o.seq, o.kind, o.created_at, o.data, o.complaint_id, c.tracking_id, "
                 "c.received_at, c.category "
@@ -400,8 +401,7 @@ class SqliteStore(SqliteSmsStore, SqliteStaffStore, SqliteWorkflowStore, SqliteE
                 "UPDATE outbox SET claimed_until = ?, attempts = attempts + 1 WHERE seq = ?",
                 [(lease_until, r["seq"]) for r in rows],
             )
-            events = [event_from_row(r) for r in rows]
-            return [events]
+            return [event_from_row(r) for r in rows]
 
         events: list[OutboxEvent] = await self._write.submit(claim, None)
         return events
@@ -622,13 +622,13 @@ def _filters(query: ComplaintQuery, now: datetime) -> tuple[list[str], list[Any]
         # flags is a space-separated list of words without '%' or '_' (Flag values).
         add("(' ' || c.flags || ' ') LIKE ?", f"% {query.flag.value} %")
     if query.text:
-        tracking_id = _tracking_id_in(query.text)
+        tracking_id = tracking_id_in(query.text)
         if tracking_id is not None:
             # A tracking ID names one complaint: found on its index, not by reading every
             # text (at 50 000 complaints, 80 ms where the index takes one).
             add("c.tracking_id = ?", tracking_id)
         else:
-            pattern = "%" + _escape_like(query.text) + "%"
+            pattern = "%" + escape_like(query.text) + "%"
             # A confidential complaint's words are searched only for those who may read them.
             readable = "1" if not query.seen_by_agency else "(c.confidential = 0 OR k.agency = ?)"
             add(
@@ -642,39 +642,3 @@ def _filters(query: ComplaintQuery, now: datetime) -> tuple[list[str], list[Any]
     if query.received_before:
         add("c.received_at < ?", ts(query.received_before))
     return where, params
-
-
-def _tracking_id_in(text: str) -> str | None:
-    """The canonical ID if the text is one as a person writes it (any case, spaced or
-    hyphenated into groups)."""
-    try:
-        return parse_tracking_id(text)
-    except InvalidTrackingId:
-        return None
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _encode_cursor(key: list[str], sort: QueueSort) -> str:
-    raw = json.dumps({"s": sort.value, "k": key}).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, sort: QueueSort) -> list[str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        data = json.loads(raw)
-        key = data["k"]
-        valid = (
-            data["s"] == sort.value
-            and isinstance(key, list)
-            and len(key) == len(_ORDERS[sort][2])
-            and all(isinstance(part, str) for part in key)
-        )
-    except (binascii.Error, ValueError, KeyError, TypeError):
-        valid = False
-    if not valid:
-        raise InvalidCursor("cursor is not valid for this sort order")
-    return list(key)

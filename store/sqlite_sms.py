@@ -10,8 +10,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from normalizer.models import Attachment, Complaint, ComplaintDraft, Flag, RawPayload
-from store.rows import Row, parse_ts, ts
+from normalizer.models import Attachment, Complaint, ComplaintDraft, Flag
+from store.rows import ts
 from store.sms import (
     RENUMBERING_GATEWAYS,
     MediaOutcome,
@@ -30,14 +30,20 @@ from store.sms import (
     StoredPart,
     gateway_id,
 )
+from store.sms_rows import (
+    OUTBOUND_COLUMNS,
+    finished_record,
+    full_note,
+    group_from_rows,
+    log_taken_before,
+    media_claimed,
+    outbound_from_row,
+    record_from_row,
+)
 from store.sqlite_part import SqlitePart
 from store.sqlite_workflow import insert_citizen_reply
 from store.sqlite_writer import CommitWakeup
 
-_OUTBOUND_COLUMNS = (
-    "id", "gateway", "recipient", "text", "purpose", "complaint_id", "state", "attempts",
-    "next_attempt_at", "created_at", "updated_at", "provider_id", "last_error",
-)  # fmt: skip
 log = logging.getLogger(__name__)
 
 _SMS_RECORD = "SELECT * FROM sms_messages WHERE gateway = ? AND message_id = ?"
@@ -53,8 +59,8 @@ _GROUP = "SELECT * FROM sms_part_groups WHERE id = ?"
 _GROUP_PARTS = "SELECT * FROM sms_parts WHERE group_id = ? ORDER BY seq"
 _INSERT_SMS = "INSERT INTO sms_messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _INSERT_OUTBOUND = (
-    f"INSERT INTO sms_outbound ({', '.join(_OUTBOUND_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * len(_OUTBOUND_COLUMNS))}) ON CONFLICT (id) DO NOTHING"
+    f"INSERT INTO sms_outbound ({', '.join(OUTBOUND_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(OUTBOUND_COLUMNS))}) ON CONFLICT (id) DO NOTHING"
 )
 _INSERT_MEDIA = (
     "INSERT INTO sms_media (complaint_id, gateway, message_id, position, url, content_type, "
@@ -117,7 +123,7 @@ class SqliteSmsStore(SqlitePart, SmsStore):
         if row is None:
             return None
         parts = await self._rows(_GROUP_PARTS, (group_id,))
-        return _group(row, parts)
+        return group_from_rows(row, parts)
 
     async def expired_part_groups(self, opened_before: datetime, limit: int) -> list[PartGroup]:
         rows = await self._rows(
@@ -147,7 +153,7 @@ class SqliteSmsStore(SqlitePart, SmsStore):
 
     async def get_sms_record(self, gateway: str, message_id: str) -> SmsRecord | None:
         row = await self._row(_SMS_RECORD, (gateway, message_id))
-        return _record(row) if row else None
+        return record_from_row(row) if row else None
 
     async def take_sms(self, take: SmsTake) -> SmsRecord:
         record: SmsRecord = await self._write.submit(self._take_batch, take)
@@ -163,7 +169,7 @@ class SqliteSmsStore(SqlitePart, SmsStore):
         for take in takes:
             key = (take.record.gateway, take.record.message_id)
             if key in known:
-                _log_taken_before(take.record.message_id, known[key])
+                log_taken_before(take.record.message_id, known[key])
                 continue
             if key in fresh:
                 continue
@@ -180,7 +186,7 @@ class SqliteSmsStore(SqlitePart, SmsStore):
         records: dict[tuple[str, str], SmsRecord] = {}
         queued: list[OutboundSms] = []
         for key, (take, flooded) in fresh.items():
-            record = records[key] = _finished(take, flooded, complaints.get(key))
+            record = records[key] = finished_record(take, flooded, complaints.get(key))
             if record.reply_via is ReplyVia.SENDER and take.queue is not None:
                 queued.append(take.queue(record))
         conn.executemany(_INSERT_SMS, [_sms_row(r) for r in records.values()])
@@ -253,7 +259,7 @@ class SqliteSmsStore(SqlitePart, SmsStore):
                 [(ts(now), row["id"]) for row in rows],
             )
             claimed = [
-                _outbound(row).model_copy(
+                outbound_from_row(row).model_copy(
                     update={"state": OutboundState.SENDING, "attempts": row["attempts"] + 1}
                 )
                 for row in rows
@@ -305,7 +311,7 @@ class SqliteSmsStore(SqlitePart, SmsStore):
         rows = await self._rows(
             f"SELECT * FROM sms_outbound {where} ORDER BY created_at, id", params
         )
-        return [_outbound(row) for row in rows]
+        return [outbound_from_row(row) for row in rows]
 
     async def outbound_summary(self, since: datetime) -> dict[str, object]:
         row = await self._row(
@@ -331,14 +337,14 @@ class SqliteSmsStore(SqlitePart, SmsStore):
         self, now: datetime, limit: int, lease_until: datetime, max_files: int
     ) -> list[SmsMedia]:
         def claim(conn: sqlite3.Connection, _: Sequence[None]) -> list[Any]:
-            conn.execute(_REFUSE_FULL, (_full(max_files), ts(now), max_files))
+            conn.execute(_REFUSE_FULL, (full_note(max_files), ts(now), max_files))
             rows = conn.execute(_DUE_MEDIA, (ts(now), limit)).fetchall()
             conn.executemany(
                 "UPDATE sms_media SET attempts = attempts + 1, next_attempt_at = ?, "
                 "updated_at = ? WHERE id = ?",
                 [(ts(lease_until), ts(now), row["id"]) for row in rows],
             )
-            return [[_claimed(row, lease_until) for row in rows]]
+            return [[media_claimed(row, lease_until) for row in rows]]
 
         claimed: list[SmsMedia] = await self._write.submit(claim, None)
         return claimed
@@ -372,7 +378,7 @@ class SqliteSmsStore(SqlitePart, SmsStore):
                 "SELECT complaint_id FROM sms_media WHERE id = ?", (media_id,)
             ).fetchone()
             if not self._attach(conn, complaint_id, attachment, max_files):
-                state, error, attachment = MediaState.REFUSED, _full(max_files), None
+                state, error, attachment = MediaState.REFUSED, full_note(max_files), None
         retry_at = ts(outcome.retry_at) if outcome.retry_at else None
         stored = attachment.model_dump_json() if attachment else None
         conn.execute(_FINISH_MEDIA, (state.value, error, stored, retry_at, ts(now), media_id))
@@ -393,7 +399,7 @@ def _records_of(
             f"AND message_id IN ({', '.join('?' * len(ids))})"
         )
         for row in conn.execute(sql, [gateway, *ids]):
-            found[(gateway, row["message_id"])] = _record(row)
+            found[(gateway, row["message_id"])] = record_from_row(row)
     for take in takes:
         key = (take.record.gateway, take.record.message_id)
         if key not in found and (earlier := _unfingerprinted_record(conn, take.record)):
@@ -408,19 +414,7 @@ def _unfingerprinted_record(conn: sqlite3.Connection, record: SmsRecord) -> SmsR
         return None
     params = (record.gateway, bare, record.sender, ts(record.received_at))
     row = conn.execute(_UNFINGERPRINTED_RECORD, params).fetchone()
-    return _record(row) if row else None
-
-
-def _log_taken_before(message_id: str, earlier: SmsRecord) -> None:
-    # Loud: for a gateway that numbers its messages itself (Gammu), a message wrongly taken
-    # for one filed before would otherwise vanish without a trace.
-    # A provider's retry of a delivery it numbered itself (Twilio, Vonage, Kannel) is routine.
-    kept_as = "" if earlier.message_id == message_id else f" (kept as {earlier.message_id!r})"
-    log.log(
-        logging.WARNING if earlier.gateway in RENUMBERING_GATEWAYS else logging.INFO,
-        "SMS %s %r was taken in before%s: nothing filed again, it keeps its first answer",
-        earlier.gateway, message_id, kept_as,
-    )  # fmt: skip
+    return record_from_row(row) if row else None
 
 
 def _times_of(conn: sqlite3.Connection, takes: Sequence[SmsTake]) -> dict[str, list[str]]:
@@ -449,22 +443,6 @@ def _flooded(times: dict[str, list[str]], take: SmsTake) -> bool:
     return sum(1 for at in times.get(take.record.sender, ()) if at >= since) >= rate.limit
 
 
-def _finished(take: SmsTake, flooded: bool, complaint: Complaint | None) -> SmsRecord:
-    """The record as kept: the complaint filed, the flags, and the reply (none if flooded)."""
-    record = take.record
-    reply = None if flooded else take.answer(complaint)
-    via = None if reply is None else ReplyVia.SENDER if take.queue else ReplyVia.HTTP
-    flags = set(record.flags) | ({Flag.RATE_LIMITED} if flooded else set())
-    return record.model_copy(
-        update={
-            "complaint_id": complaint.id if complaint else record.complaint_id,
-            "flags": tuple(sorted(flags)),
-            "reply": reply,
-            "reply_via": via,
-        }
-    )
-
-
 def _sms_row(record: SmsRecord) -> tuple[Any, ...]:
     return (
         record.gateway, record.message_id, record.sender, ts(record.received_at),
@@ -488,28 +466,12 @@ def _media_row(record: SmsRecord, position: int, media: NewMedia, at: str) -> tu
     )  # fmt: skip
 
 
-def _full(max_files: int) -> str:
-    return f"the complaint holds the most files allowed ({max_files})"
-
-
-def _claimed(row: Row, lease_until: datetime) -> SmsMedia:
-    return SmsMedia(
-        id=row["id"],
-        complaint_id=row["complaint_id"],
-        url=row["url"],
-        content_type=row["content_type"],
-        attempts=row["attempts"] + 1,
-        next_attempt_at=lease_until,
-        last_error=row["last_error"],
-    )
-
-
 def _add_part(conn: sqlite3.Connection, key: PartKey, part: StoredPart) -> PartAdded:
     """The group the part now belongs to (inserting it unless seen before), read in the
     same transaction, and whether inserting it completed the group."""
     group_id, completes, repeat = _insert_part(conn, key, part)
     row = conn.execute(_GROUP, (group_id,)).fetchone()
-    group = _group(row, conn.execute(_GROUP_PARTS, (group_id,)).fetchall())
+    group = group_from_rows(row, conn.execute(_GROUP_PARTS, (group_id,)).fetchall())
     return PartAdded(group=group, completes=completes, repeat=repeat)
 
 
@@ -577,43 +539,6 @@ def _part_seen(
     return str(seen["group_id"]) if seen else None
 
 
-def _group(row: Row, parts: Sequence[Row]) -> PartGroup:
-    return PartGroup(
-        id=row["id"],
-        key=PartKey(
-            gateway=row["gateway"],
-            sender=row["sender"],
-            reference=row["reference"],
-            total=row["total"],
-        ),
-        first_received_at=parse_ts(row["first_received_at"]),
-        parts=tuple(
-            StoredPart(
-                seq=p["seq"],
-                message_id=p["message_id"],
-                text=p["text"],
-                received_at=parse_ts(p["received_at"]),
-                raw=RawPayload(content_type=p["content_type"], body=p["body"]),
-            )
-            for p in parts
-        ),
-    )
-
-
-def _record(row: Row) -> SmsRecord:
-    return SmsRecord(
-        gateway=row["gateway"],
-        message_id=row["message_id"],
-        sender=row["sender"],
-        received_at=parse_ts(row["received_at"]),
-        intent=row["intent"],
-        complaint_id=row["complaint_id"],
-        flags=tuple(Flag(f) for f in row["flags"].split()),
-        reply=row["reply"],
-        reply_via=ReplyVia(row["reply_via"]) if row["reply_via"] else None,
-    )
-
-
 def _outbound_row(message: OutboundSms) -> tuple[Any, ...]:
     return (
         message.id, message.gateway, message.recipient, message.text, message.purpose,
@@ -621,20 +546,3 @@ def _outbound_row(message: OutboundSms) -> tuple[Any, ...]:
         ts(message.next_attempt_at), ts(message.created_at), ts(message.created_at),
         message.provider_id, message.last_error,
     )  # fmt: skip
-
-
-def _outbound(row: Row) -> OutboundSms:
-    return OutboundSms(
-        id=row["id"],
-        gateway=row["gateway"],
-        recipient=row["recipient"],
-        text=row["text"],
-        purpose=row["purpose"],
-        complaint_id=row["complaint_id"],
-        state=OutboundState(row["state"]),
-        attempts=row["attempts"],
-        next_attempt_at=parse_ts(row["next_attempt_at"]),
-        created_at=parse_ts(row["created_at"]),
-        provider_id=row["provider_id"],
-        last_error=row["last_error"],
-    )

@@ -395,8 +395,10 @@ class SqliteWorkflowStore(SqlitePart, WorkflowStore):
 # Every complaint received in the period: what the recap counts it by (its case's agency
 # else the last it had; whether each deadline was kept, compared as the stored text,
 # fixed-width UTC, so text order is time order), and its times in whole seconds (a local
-# date never changes within a second). The bound is exclusive; the complaints' part is
-# read from the index complaints_received alone.
+# date never changes within a second). The seconds are cut from the text before SQLite
+# reads it: it reads fractions to the millisecond, rounding 23:59:59.9999 to the next
+# day. The bound is exclusive; the complaints' part is read from the index
+# complaints_received alone.
 _RECAP_ROWS = """
 SELECT json_array(
         k.state, c.channel, c.category, c.classification,
@@ -405,7 +407,8 @@ SELECT json_array(
         k.verified_at IS NOT NULL, k.answered_at IS NOT NULL,
         COALESCE(k.verified_at < k.verification_due_at, 0),
         COALESCE(k.answered_at < k.completion_due_at, 0)),
-    unixepoch(c.received_at), unixepoch(k.verified_at), unixepoch(k.answered_at)
+    unixepoch(substr(c.received_at, 1, 19)), unixepoch(substr(k.verified_at, 1, 19)),
+    unixepoch(substr(k.answered_at, 1, 19))
 FROM complaints c LEFT JOIN cases k ON k.complaint_id = c.id
 WHERE c.received_at >= ? AND c.received_at < ?
 """

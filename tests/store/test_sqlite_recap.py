@@ -121,6 +121,18 @@ async def test_local_dates_at_the_day_boundary(
     assert found.to_answer == {(None, first, second): 1, (None, second, second): 1}
 
 
+async def test_the_last_microsecond_of_a_day_is_that_day(store: SqliteStore, filer: Filer) -> None:
+    """23:59:59.999999 local is still the day it ends, received, verified and answered."""
+    last = local(WIB, 2026, 8, 16, 23, 59) + timedelta(seconds=59, microseconds=999_999)
+    complaint = await filer.file(last)
+    await filer.open(complaint, verified_at=last, answered_at=last)
+    found = await tallied(store, WIB, last - timedelta(days=1), last + timedelta(days=1))
+    day = date(2026, 8, 16)
+    assert received_on(found) == {day: 1}
+    assert found.to_verify == {(None, day, day): 1}
+    assert found.to_answer == {(None, day, day): 1}
+
+
 async def test_the_repeated_hour_when_dst_ends_is_still_that_day(
     store: SqliteStore, filer: Filer
 ) -> None:
