@@ -7,7 +7,7 @@ PostgreSQL backend can implement it later without touching them.
 from __future__ import annotations
 
 import abc
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -205,3 +205,9 @@ class Store(SmsStore, StaffStore, WorkflowStore, EventRelayStore, abc.ABC):
 
     @abc.abstractmethod
     async def health(self) -> dict[str, object]: ...
+
+    async def once_per_installation(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
+        """Run a loop that must run in one process of the installation at a time (a
+        channel's poller, the sweep). The embedded store serves one process, so here it
+        simply runs; a shared store runs it where it holds the loop's lock."""
+        await loop()

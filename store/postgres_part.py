@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from psycopg import sql
-from psycopg.abc import Query
+from psycopg.abc import QueryNoTemplate as Query
 from psycopg.rows import DictRow
 
 from store.postgres_writer import Conn, PgGroupCommitWriter, PgJob, run_each

@@ -10,6 +10,7 @@ request. Each process of an installation has its own writer.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -23,8 +24,12 @@ Conn = psycopg.AsyncConnection[DictRow]
 PgJob = Callable[[Conn], Awaitable[Any]]
 """A write of its own, a coroutine function of the connection inside the transaction."""
 
+log = logging.getLogger(__name__)
+
+DEADLOCK_TRIES = 3
+
 # The server cannot be reached or cannot take writes now, whatever the item.
-_UNAVAILABLE: tuple[type[Exception], ...] = (
+UNAVAILABLE: tuple[type[Exception], ...] = (
     psycopg.OperationalError,
     PoolTimeout,
     psycopg.errors.DiskFull,
@@ -46,9 +51,23 @@ class PgGroupCommitWriter(GroupCommitQueue):
         self._pool = pool
 
     def _unavailable(self, exc: Exception) -> bool:
-        return isinstance(exc, _UNAVAILABLE)
+        return isinstance(exc, UNAVAILABLE)
 
     async def _transaction(self, batch: list[Job]) -> list[Any]:
+        """The batch in one transaction. PostgreSQL may end it as a deadlock's victim
+        (two processes' batches locking rows in turn): nothing of it was written, and it
+        runs again, up to DEADLOCK_TRIES times before it is refused as busy."""
+        tries = 1
+        while True:
+            try:
+                return await self._attempt(batch)
+            except (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure) as exc:
+                if tries == DEADLOCK_TRIES:
+                    raise
+                tries += 1
+                log.info("batch of %d rolled back (%s); again", len(batch), type(exc).__name__)
+
+    async def _attempt(self, batch: list[Job]) -> list[Any]:
         async with self._pool.connection() as conn, conn.transaction():
             results: list[Any] = []
             for handler, jobs in runs(batch):
@@ -66,7 +85,7 @@ async def run_each(conn: Conn, jobs: Sequence[PgJob]) -> list[Any]:
             async with conn.transaction():  # nested: a savepoint
                 results.append(await job(conn))
         except Exception as exc:  # returned, not raised: only this job's caller sees it
-            if isinstance(exc, _UNAVAILABLE):
+            if isinstance(exc, UNAVAILABLE):
                 raise
             results.append(exc)
     return results

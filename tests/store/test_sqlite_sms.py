@@ -24,7 +24,8 @@ from store.sms import (
 )
 from store.sqlite import SqliteStore
 from tests.conftest import FRIDAY_BEFORE_HOLIDAY, Clock
-from tests.store.test_sqlite_store import count, draft, rows
+from tests.store.backends import count, rows
+from tests.store.test_store import draft
 
 SENDER = "+6281234567890"
 NOW = FRIDAY_BEFORE_HOLIDAY

@@ -14,8 +14,9 @@ from normalizer.models import Attachment
 from store.sms import MediaOutcome, MediaState, NewMedia, SmsMedia, SmsTake
 from store.sqlite import SqliteStore
 from tests.conftest import FRIDAY_BEFORE_HOLIDAY, Clock
+from tests.store.backends import count, rows
 from tests.store.test_sqlite_sms import acknowledge, record
-from tests.store.test_sqlite_store import count, draft, rows
+from tests.store.test_store import draft
 
 NOW = FRIDAY_BEFORE_HOLIDAY
 LEASE = timedelta(minutes=5)
