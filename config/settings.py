@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./var/lapor.db"
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    """Gateway processes on the one port (`serve --workers`); more than one needs
+    PostgreSQL."""
     profile: str = "ketapang"
     public_base_url: str = ""
     desk_tokens: Annotated[list[StaffToken], NoDecode] = Field(default_factory=list)

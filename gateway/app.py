@@ -15,6 +15,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
+from channels.plugin import Loop
 from channels.registry import PLUGINS
 from config.profile import Profile
 from config.settings import Settings
@@ -134,7 +135,12 @@ async def _run_store_and_loops(app: web.Application) -> AsyncIterator[None]:
     # and 10 ms here): at start, not on the first complaint.
     case_deadlines(gw.profile, gw.clock())
     classify.prepare(gw.profile)
-    tasks = [asyncio.create_task(loop, name=name) for name, loop in _background(gw)]
+    tasks = [
+        asyncio.create_task(
+            gw.store.once_per_installation(name, start) if once else start(), name=name
+        )
+        for name, start, once in _background(gw)
+    ]
     yield
     for task in tasks:
         task.cancel()
@@ -144,12 +150,18 @@ async def _run_store_and_loops(app: web.Application) -> AsyncIterator[None]:
     await gw.store.close()
 
 
-def _background(gw: Gateway) -> list[tuple[str, Coroutine[Any, Any, None]]]:
-    """The loops that run beside the routes, each as long as the application.
+Start = Callable[[], Coroutine[Any, Any, None]]
 
-    An intake-only process (LAPOR_DISPATCH_ENABLED=false) runs none of them: another
-    process drives the workflow, tells citizens, relays events to NATS, and runs every
-    channel's loops (senders, pollers), so that each runs once per installation."""
+
+def _background(gw: Gateway) -> list[tuple[str, Start, bool]]:
+    """The loops that run beside the routes, each as long as the application: (name, how
+    to start it, whether it runs once per installation).
+
+    The dispatcher and the notifier run in every process: they claim their work row by
+    row. The others (the sweep, the file sweep, the event relay, every channel's senders
+    and pollers) run in one process of the installation at a time (the store's
+    `once_per_installation`). An intake-only process (LAPOR_DISPATCH_ENABLED=false) runs
+    none of them."""
     if not gw.settings.dispatch_enabled:
         return []
     settings = gw.settings
@@ -160,15 +172,20 @@ def _background(gw: Gateway) -> list[tuple[str, Coroutine[Any, Any, None]]]:
     sweep_every = settings.sweep_seconds
     # Often enough that an orphaned file outlives its grace period by little.
     blobs_every = min(3600.0, settings.orphan_grace_seconds / 4)
-    loops: list[tuple[str, Coroutine[Any, Any, None]]] = [
-        ("dispatcher", dispatcher.run()),
-        ("notifier", notifier.run()),
-        ("sweep", keep_running(lambda: _sweep(gw), lambda: asyncio.sleep(sweep_every), "sweep")),
+    loops: list[tuple[str, Start, bool]] = [
+        ("dispatcher", dispatcher.run, False),
+        ("notifier", notifier.run, False),
+        (
+            "sweep",
+            lambda: keep_running(lambda: _sweep(gw), lambda: asyncio.sleep(sweep_every), "sweep"),
+            True,
+        ),
         (
             "orphaned-files",
-            keep_running(
+            lambda: keep_running(
                 lambda: _sweep_files(gw), lambda: asyncio.sleep(blobs_every), "orphaned files"
             ),
+            True,
         ),
     ]
     if settings.nats_url is not None:
@@ -178,11 +195,15 @@ def _background(gw: Gateway) -> list[tuple[str, Coroutine[Any, Any, None]]]:
             RelayConfig.from_settings(settings, gw.profile.key),
             poll_seconds=settings.dispatch_poll_seconds,
         )
-        loops.append(("event-relay", relay.run()))
+        loops.append(("event-relay", relay.run, True))
     for channel in gw.channels:
         for loop in channel.loops():
-            loops.append((loop.name, keep_running(loop.round, loop.idle, loop.name)))
+            loops.append((loop.name, _keep(loop), True))
     return loops
+
+
+def _keep(loop: Loop) -> Start:
+    return lambda: keep_running(loop.round, loop.idle, loop.name)
 
 
 async def _sweep_files(gw: Gateway) -> int:

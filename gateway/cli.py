@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 import nats.errors
+import psycopg
 from pydantic import ValidationError
 
 from channels.sms.texts import check_reply_lengths
@@ -28,8 +29,10 @@ from gateway.accounts import AccountError
 from gateway.app import build_gateway, create_app
 from gateway.context import GATEWAY, Gateway
 from gateway.server import serve
+from gateway.workers import refusal, run_workers
 from store.backup import BlobDamaged, Manifest, Refused, create_backup, restore_backup, sqlite_file
-from store.factory import store_from_url
+from store.base import StoreBusy
+from store.factory import display_url, store_from_url
 from store.sqlite import utcnow
 from store.staff import AccountExists, NoSuchAccount, StaffAccount
 from workflow.roles import Role
@@ -41,7 +44,7 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None) -> int:
         overrides = {
             k: v
             for k, v in vars(args).items()
-            if k in ("host", "port", "profile") and v is not None
+            if k in ("host", "port", "profile", "workers") and v is not None
         }
         settings = Settings(**overrides)
         if args.command == "events":  # NATS alone: no profile, no store
@@ -58,7 +61,7 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None) -> int:
         return _check_profile(profile)
     if args.command == "serve":
         # The profile is checked whole before anything is opened.
-        return _check_profile(profile, quiet=True) or _serve(settings, profile)
+        return _check_profile(profile, quiet=True) or _serve(settings, profile, args.reuse_port)
     if args.command == "staff":
         return _with_store(settings, profile, lambda gw: _staff(gw, args, stdin or sys.stdin))
     if args.command in ("backup", "restore"):
@@ -73,6 +76,11 @@ def _parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--host", help="overrides LAPOR_HOST")
     serve_cmd.add_argument("--port", type=int, help="overrides LAPOR_PORT")
     serve_cmd.add_argument("--profile", help="overrides LAPOR_PROFILE (a name or a TOML path)")
+    serve_cmd.add_argument(
+        "--workers", type=int, help="overrides LAPOR_WORKERS (processes on the one port)"
+    )
+    # Given by `--workers N` to the processes it starts, never by a person.
+    serve_cmd.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     check = commands.add_parser("check-profile", help="validate a profile and exit")
     check.add_argument("profile", help="a shipped profile's name or a TOML path")
 
@@ -327,10 +335,20 @@ def _version() -> str:
         return "unknown"
 
 
-def _serve(settings: Settings, profile: Profile) -> int:
+def _serve(settings: Settings, profile: Profile, reuse_port: bool = False) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if settings.workers > 1:
+        problem = refusal(settings.workers, settings.database_url)
+        if problem:
+            print(f"lapor-gateway: {problem}", file=sys.stderr)
+            return 2
+        return run_workers(
+            settings.workers,
+            ["-m", "gateway.cli", "serve", "--workers", "1", "--reuse-port",
+             "--host", settings.host, "--port", str(settings.port), "--profile", settings.profile],
+        )  # fmt: skip
     # aiosqlite's debug lines print every statement with its parameters: citizens' numbers
     # and words. Our own debug lines never do, so DEBUG stays safe to turn on.
     logging.getLogger("aiosqlite").setLevel(max(logging.INFO, logging.getLogger().level))
@@ -351,9 +369,10 @@ def _serve(settings: Settings, profile: Profile) -> int:
     ]
     lines += [f"  {line}" for channel in gw.channels for line in channel.banner(base)]
     try:
-        asyncio.run(serve(app, settings.host, settings.port, "\n".join(lines)))
-    except sqlite3.Error as exc:
-        print(f"lapor-gateway: cannot open {settings.database_url}: {exc}", file=sys.stderr)
+        asyncio.run(serve(app, settings.host, settings.port, "\n".join(lines), reuse_port))
+    except (sqlite3.Error, psycopg.Error, StoreBusy) as exc:
+        where = display_url(settings.database_url)
+        print(f"lapor-gateway: cannot open {where}: {_one_line(exc)}", file=sys.stderr)
         return 1
     except OSError as exc:  # the port is taken, a directory cannot be created, …
         print(f"lapor-gateway: cannot start: {exc}", file=sys.stderr)
@@ -382,6 +401,11 @@ def _events(settings: Settings, args: argparse.Namespace) -> int:
         print(f"lapor-gateway: events from {where(servers)}: {problem}", file=sys.stderr)
         return 1
     return 0
+
+
+def _one_line(exc: Exception) -> str:
+    """An error's message on one line (the PostgreSQL driver's run over several)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _settings_problems(exc: ValidationError) -> str:

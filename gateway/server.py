@@ -17,14 +17,17 @@ SHUTDOWN_TIMEOUT = 30.0  # seconds the requests in flight may take to finish onc
 RESPONSE_TIMEOUT = 5.0  # then, seconds to finish sending their answers before closing
 
 
-async def serve(app: web.Application, host: str, port: int, banner: str) -> None:
+async def serve(
+    app: web.Application, host: str, port: int, banner: str, reuse_port: bool = False
+) -> None:
     """Serve until SIGTERM or SIGINT, then stop gracefully.
 
     aiohttp's own shutdown (`web.run_app`) stops reading from every connection as soon as
     it starts, so a request whose body is still arriving (a photo on a slow line) can
     never finish and is cancelled at the timeout. Here a stop first closes the listening
     socket, then waits for the requests in flight to be answered, and only then closes
-    the connections and the store.
+    the connections and the store. `reuse_port` lets other processes listen on the same
+    port (SO_REUSEPORT), the kernel sharing the connections among them.
     """
     in_flight = _InFlight()
     app.middlewares.insert(0, in_flight.middleware)
@@ -37,7 +40,8 @@ async def serve(app: web.Application, host: str, port: int, banner: str) -> None
         await runner.setup()  # opens the store
         freeze_start_up_objects()
         try:
-            site = web.TCPSite(runner, host, port)
+            # SO_REUSEPORT: the workers of `serve --workers N` share the port.
+            site = web.TCPSite(runner, host, port, reuse_port=reuse_port or None)
             await site.start()
             print(banner, flush=True)  # only once the socket listens
             await stop.wait()

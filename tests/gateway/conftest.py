@@ -15,6 +15,9 @@ from tests.fakes.twilio_api import FakeTwilio
 from tests.gateway.browsers import chromium
 from tests.gateway.sms_support import SMS_SETTINGS, TWILIO_SID, TWILIO_TOKEN
 from tests.processes import Launcher
+from tests.servers import postgresql, postgresql_database
+
+__all__ = ["postgresql", "postgresql_database"]  # fixtures of the PostgreSQL tests
 
 
 @pytest.fixture

@@ -209,12 +209,25 @@ def test_console_script_refuses_to_serve_a_broken_profile(tmp_path: Path, how: s
         ({"LAPOR_PORT": "abc"}, 2, "LAPOR_PORT: Input should be a valid integer"),
         ({"LAPOR_LOG_LEVEL": "garbage"}, 2, "LAPOR_LOG_LEVEL: must be one of"),
         (
-            {"LAPOR_DATABASE_URL": "postgresql://lapor:rahasia@db.example/lapor"},
+            {"LAPOR_DATABASE_URL": "mysql://lapor:rahasia@db.example/lapor"},
             2,
-            "LAPOR_DATABASE_URL: unsupported database 'postgresql' (use sqlite:///path)",
+            "LAPOR_DATABASE_URL: unsupported database 'mysql' (use sqlite:///path or "
+            "postgresql://user:password@host:5432/dbname)",
+        ),
+        (
+            # Nothing listens on port 1: the store cannot open, and says so.
+            {"LAPOR_DATABASE_URL": "postgresql://lapor:rahasia@127.0.0.1:1/lapor"},
+            1,
+            "lapor-gateway: cannot open postgresql://lapor:***@127.0.0.1:1/lapor:",
+        ),
+        (
+            {"LAPOR_WORKERS": "2"},
+            2,
+            "lapor-gateway: --workers 2 needs a store shared by processes: set "
+            "LAPOR_DATABASE_URL to postgresql://…",
         ),
     ],
-    ids=["port", "log-level", "database-url"],
+    ids=["port", "log-level", "database-url", "postgresql-unreachable", "workers-on-sqlite"],
 )
 def test_console_script_refuses_bad_settings_without_a_traceback(
     tmp_path: Path, settings: dict[str, str], code: int, message: str
