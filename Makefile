@@ -76,6 +76,7 @@ bench-packages:
 bench: $(VENV)/.test-deps bench-packages
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.console
+	$(BIN)/python -m bench.postgres
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info

@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from typing import Any
 from aiohttp import ClientSession, TCPConnector
 
 from config.settings import Settings
+from store.rows import parse_ts
 from tests.gateway.sms_support import PUBLIC, TWILIO_TOKEN, deliver, signed_deliveries
 from tests.processes import Launcher, ServerProcess
 
@@ -119,21 +121,28 @@ def run_wrk(server: ServerProcess, requests: Path, answers: Path) -> dict[str, A
 # -- the store ----------------------------------------------------------------------------
 
 
-def read_db(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        return list(conn.execute(sql, params).fetchall())
-    finally:
-        conn.close()
+Reader = Callable[[str, tuple[Any, ...]], list[tuple[Any, ...]]]
+"""Reads the gateway's store by a connection of the bench's own (`?` placeholders)."""
 
 
-def settle(db: Path) -> None:
+def sqlite_reader(db: Path) -> Reader:
+    def read(sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            return list(conn.execute(sql, params).fetchall())
+        finally:
+            conn.close()
+
+    return read
+
+
+def settle(read: Reader) -> None:
     """Wait until every complaint has its case: the writes wrk left running are done."""
     deadline = time.monotonic() + SETTLE_WITHIN
     sql = "SELECT (SELECT count(*) FROM complaints), (SELECT count(*) FROM cases)"
     last: tuple[Any, ...] = ()
     while time.monotonic() < deadline:
-        now = read_db(db, sql)[0]
+        now = read(sql, ())[0]
         if now == last and now[0] == now[1]:
             return
         last = now
@@ -141,11 +150,11 @@ def settle(db: Path) -> None:
     raise SystemExit(f"the store did not settle within {SETTLE_WITHIN}s: {last}")
 
 
-def check_store(db: Path, answers: Path, wrk: dict[str, Any]) -> int:
+def check_store(read: Reader, answers: Path, wrk: dict[str, Any]) -> int:
     """The number of complaints stored, after checking that every acknowledged one is
     there and that the rest are no more than the deliveries wrk left unanswered."""
-    settle(db)
-    stored = {row[0] for row in read_db(db, "SELECT tracking_id FROM complaints")}
+    settle(read)
+    stored = {row[0] for row in read("SELECT tracking_id FROM complaints", ())}
     acked = answers.read_text().split()
     missing = set(acked) - stored
     unanswered = wrk["sent"] - wrk["answered"]
@@ -176,16 +185,17 @@ async def steady_load(
     return sum(answer.status != 200 for answer in answers)
 
 
-def dispatch_lags_ms(db: Path, since: str) -> list[float]:
-    """For each complaint stored since `since`: its commit to its case opening, in ms."""
-    rows = read_db(
-        db,
+def dispatch_lags_ms(read: Reader, since: object) -> list[float]:
+    """For each complaint stored since `since` (as the store gave it): its commit to its
+    case opening, in ms."""
+    rows = read(
         "SELECT c.created_at, e.at FROM complaints c JOIN case_events e "
         "ON e.complaint_id = c.id AND e.kind = 'case.opened' WHERE c.created_at > ?",
         (since,),
     )
-    parse = datetime.fromisoformat
-    return [(parse(opened) - parse(created)).total_seconds() * 1000 for created, opened in rows]
+    return [
+        (parse_ts(opened) - parse_ts(created)).total_seconds() * 1000 for created, opened in rows
+    ]
 
 
 def percentile(values: list[float], pct: int) -> float:
@@ -227,14 +237,14 @@ async def measure(
     run = run_wrk(gateway, work / "unique.txt", work / "gateway-answers.txt")
     if run["wrapped"] or floor_run["wrapped"]:
         raise SystemExit("a run repeated deliveries: generate more")
-    db = work / "lapor.db"
-    stored = check_store(db, work / "gateway-answers.txt", run)
+    read = sqlite_reader(work / "lapor.db")
+    stored = check_store(read, work / "gateway-answers.txt", run)
     rate = run["rps"] / 2
     print(f"dispatcher lag: {rate:.0f} deliveries/s for {LAG_SECONDS} s …", flush=True)
-    since = read_db(db, "SELECT max(created_at) FROM complaints")[0][0]
+    since = read("SELECT max(created_at) FROM complaints", ())[0][0]
     lag_failures = await steady_load(gateway, rate, LAG_SECONDS, rng)
-    settle(db)
-    lags = dispatch_lags_ms(db, since)
+    settle(read)
+    lags = dispatch_lags_ms(read, since)
     socket_errors = sum(run[k] for k in ("connect_errors", "read_errors", "write_errors"))
     return {
         "gateway_rps": round(run["rps"], 1),
