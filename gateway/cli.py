@@ -33,6 +33,7 @@ from gateway.workers import refusal, run_workers
 from store.backup import BlobDamaged, Manifest, Refused, create_backup, restore_backup, sqlite_file
 from store.base import StoreBusy
 from store.factory import display_url, store_from_url
+from store.migrate_store import MigrationFailed, MigrationRefused, migrate_store, problems, report
 from store.sqlite import utcnow
 from store.staff import AccountExists, NoSuchAccount, StaffAccount
 from workflow.roles import Role
@@ -49,6 +50,8 @@ def main(argv: list[str] | None = None, stdin: TextIO | None = None) -> int:
         settings = Settings(**overrides)
         if args.command == "events":  # NATS alone: no profile, no store
             return _events(settings, args)
+        if args.command == "migrate-store":  # the store's rows alone: no profile
+            return _migrate_store(settings, args)
         name = args.profile if args.command == "check-profile" else settings.profile
         profile = load_profile(name)
     except ValidationError as exc:
@@ -116,6 +119,13 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument(
         "--force", action="store_true", help="replace a database that holds complaints"
     )
+
+    move = commands.add_parser(
+        "migrate-store", help="copy the SQLite store into PostgreSQL (the gateway stopped)"
+    )
+    move.add_argument("--from", dest="source", required=True, metavar="sqlite:///PATH")
+    move.add_argument("--to", dest="target", required=True, metavar="postgresql://…")
+    move.add_argument("--resume", action="store_true", help="continue a run that did not finish")
 
     events = commands.add_parser("events", help="events on NATS JetStream (LAPOR_NATS_URL)")
     events_cmds = events.add_subparsers(dest="events_command", required=True)
@@ -377,6 +387,41 @@ def _serve(settings: Settings, profile: Profile, reuse_port: bool = False) -> in
     except OSError as exc:  # the port is taken, a directory cannot be created, …
         print(f"lapor-gateway: cannot start: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _migrate_store(settings: Settings, args: argparse.Namespace) -> int:
+    """A refusal exits 2 (nothing was copied); a copy that broke off or does not verify 1."""
+    uploads = Path(settings.upload_dir)
+    print(
+        f"migrate-store: {args.source} -> {display_url(args.target)}. The gateway must stay "
+        "stopped until this has finished: nothing may write to the SQLite file meanwhile."
+    )
+    try:
+        outcome = asyncio.run(
+            migrate_store(args.source, args.target, uploads, resume=args.resume, say=print)
+        )
+    except MigrationRefused as exc:
+        print(f"lapor-gateway: {exc}", file=sys.stderr)
+        return 2
+    except MigrationFailed as exc:
+        print(
+            f"lapor-gateway: migrate-store failed: {exc}\n"
+            "lapor-gateway: what was copied is kept: once the cause is fixed, run the same "
+            "command again with --resume",
+            file=sys.stderr,
+        )
+        return 1
+    print(*report(outcome, uploads), sep="\n")
+    for problem in problems(outcome):
+        print(f"lapor-gateway: {problem}", file=sys.stderr)
+    if not outcome.ok:
+        return 1
+    done = "already done by" if outcome.already_done else "done:"
+    print(
+        f"migrate-store {done} run {outcome.run}; set LAPOR_DATABASE_URL to "
+        f"{display_url(args.target)} and start the gateway"
+    )
     return 0
 
 
