@@ -28,6 +28,7 @@ from events.build import outgoing
 from events.servers import redact, split_servers, where
 from events.streams import StreamSpec, ensure_stream
 from events.subjects import Streams
+from gateway.loops import stop_if_cancelled
 from store.events import EventRelayStore, RelayEvent
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,7 @@ class EventRelay:
                 if self._working:  # it ran, then broke: try again soon
                     delay = self._backoff[0]
                 self._report(exc, delay)
+            stop_if_cancelled()
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._backoff[1])
 

@@ -23,5 +23,18 @@ async def keep_running(
         except Exception:
             log.exception("%s failed; retrying", name)
             handled = 0
+        stop_if_cancelled()
         if handled == 0:
             await idle()
+
+
+def stop_if_cancelled() -> None:
+    """Raise the cancellation this task was given, if a library lost it on the way.
+
+    In Python 3.11, `asyncio.wait_for` drops a cancellation that comes in the turn its
+    inner future completes (the PostgreSQL driver's pool waits for a connection so): the
+    round then returns as if nothing happened, and the loop would go to sleep for its whole
+    idle time while the gateway waits for it to stop."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

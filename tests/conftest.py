@@ -27,6 +27,7 @@ from gateway import accounts
 from gateway.app import create_app
 from gateway.context import GATEWAY, Gateway
 from gateway.dispatcher import Dispatcher
+from store.base import Store
 from store.sqlite import SqliteStore
 
 T = TypeVar("T")
@@ -153,16 +154,21 @@ class Running:
         return self.server.app[GATEWAY]
 
     @property
-    def store(self) -> SqliteStore:
+    def store(self) -> Store:
+        return self.gateway.store
+
+    @property
+    def sqlite_store(self) -> SqliteStore:
+        """The store of a gateway on SQLite, for a test about that store itself."""
         store = self.gateway.store
         assert isinstance(store, SqliteStore)
         return store
 
     def count(self, table: str = "complaints") -> int:
-        """Rows in a table, read from the SQLite file by a connection of its own."""
-        with sqlite3.connect(self.store.path) as conn:
-            (n,) = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
-        return int(n)
+        """Rows in a table, read by a connection of the test's own."""
+        from tests.store.backends import count  # it imports this module
+
+        return count(self.store, table)
 
     async def form_token(self, path: str = "/lapor") -> str:
         """Load a form page as a browser would and return its CSRF token."""
@@ -290,17 +296,13 @@ async def update_case(running: Running, tracking_id: str, **columns: object) -> 
     """Move a case on as the Admin Penghubung would (the workflow has no such step yet).
 
     Written by a connection of its own, off the event loop: the gateway's writer may be
-    inside a transaction that needs the loop to finish."""
+    inside a transaction that needs the loop to finish. Instants are given as datetimes."""
+    from tests.store.backends import execute  # it imports this module
+
     assignments = ", ".join(f"{column} = ?" for column in columns)
-
-    def update() -> int:
-        with sqlite3.connect(running.store.path, timeout=10) as conn:
-            return conn.execute(
-                f"UPDATE cases SET {assignments} WHERE tracking_id = ?",
-                (*columns.values(), tracking_id),
-            ).rowcount
-
-    assert await asyncio.to_thread(update) == 1
+    sql = f"UPDATE cases SET {assignments} WHERE tracking_id = ?"
+    params = (*columns.values(), tracking_id)
+    assert await asyncio.to_thread(execute, running.store, sql, params) == 1
 
 
 def tiny_png() -> bytes:

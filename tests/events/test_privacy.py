@@ -77,10 +77,10 @@ async def test_anonim_and_rahasia_in_the_streams(
         confidential=True,
     )
     await must(running, t.opd, rahasia, "disposisi", to=t.pejabat.username)
-    await relayed_up_to(running.store, outbox_seqs(running.store.path)[-1])
+    await relayed_up_to(running.store, outbox_seqs(running.sqlite_store.path)[-1])
 
     public, restricted = await stored(js, STREAM), await stored(js, RESTRICTED)
-    assert len(public) == len(outbox_seqs(running.store.path)) == 9
+    assert len(public) == len(outbox_seqs(running.sqlite_store.path)) == 9
 
     async def heard() -> int:
         return len(on_lapor)

@@ -72,7 +72,7 @@ async def test_a_relay_that_dies_before_its_cursor_moves_repeats_nothing_for_con
 ) -> None:
     running = await start_gateway(tmp_path)  # no LAPOR_NATS_URL: the test runs the relays
     try:
-        store = running.store
+        store = running.sqlite_store
         await file_complaints(running, 3)
         seqs = outbox_seqs(store.path)
         on_the_wire: list[str] = []  # every publish, as a plain subscriber sees them
@@ -123,7 +123,7 @@ async def test_complaints_filed_while_nats_is_down_go_out_when_it_is_back(
     """The gateway's own relay (LAPOR_NATS_URL set): intake goes on while the server is
     away, and a durable consumer made before gets every complaint exactly once after."""
     running = relaying
-    store = running.store
+    store = running.sqlite_store
     await js.pull_subscribe("lapor.>", durable="audit", stream=STREAM)  # kept by the server
     before = await file_complaints(running, 2)
     await relayed_up_to(store, outbox_seqs(store.path)[-1])

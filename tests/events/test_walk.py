@@ -25,7 +25,7 @@ README = Path(__file__).parents[2] / "README.md"
 
 async def relayed(running: Running) -> None:
     """Until every outbox event so far is acknowledged by JetStream."""
-    await relayed_up_to(running.store, outbox_seqs(running.store.path)[-1])
+    await relayed_up_to(running.store, outbox_seqs(running.sqlite_store.path)[-1])
 
 
 async def test_a_complaint_walked_through_the_procedure(
@@ -67,7 +67,7 @@ async def test_a_complaint_walked_through_the_procedure(
     assert await stored(js, RESTRICTED) == []  # nothing rahasia here
     events = [m.event for m in seen]
     seqs = [e.seq for e in events]
-    assert seqs == outbox_seqs(running.store.path) and seqs == sorted(set(seqs))
+    assert seqs == outbox_seqs(running.sqlite_store.path) and seqs == sorted(set(seqs))
     assert [m.msg_id for m in seen] == [str(s) for s in seqs]
     for message, event in zip(seen, events, strict=True):
         assert set(message.raw) == set(ComplaintEvent.model_fields)  # every field, always

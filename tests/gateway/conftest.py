@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from tests.gateway.browsers import chromium
 from tests.gateway.sms_support import SMS_SETTINGS, TWILIO_SID, TWILIO_TOKEN
 from tests.processes import Launcher
 from tests.servers import postgresql, postgresql_database
+from tests.store.backends import postgresql_url
 
 __all__ = ["postgresql", "postgresql_database"]  # fixtures of the PostgreSQL tests
 
@@ -43,6 +45,21 @@ def twilio_sender(twilio: FakeTwilio) -> dict[str, Any]:
         "twilio_from": "+6281100001708",
         "twilio_api_url": twilio.base_url,
     }
+
+
+@asynccontextmanager
+async def gateway_on(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path, **settings: Any
+) -> AsyncIterator[Running]:
+    """A gateway on the store of `backend` (tests/store/backends.py BACKENDS): a SQLite
+    file in the test's folder, or a fresh PostgreSQL database."""
+    if backend == "postgresql":
+        settings["database_url"] = postgresql_url(request.getfixturevalue("postgresql_database"))
+    running = await start_gateway(tmp_path, **settings)
+    try:
+        yield running
+    finally:
+        await running.stop()
 
 
 @pytest.fixture

@@ -228,7 +228,7 @@ def vonage_md5hash(params: dict[str, str], secret: str) -> str:
 
 def query(running: Running, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """Read the gateway's SQLite file through a connection of the test's own."""
-    conn = sqlite3.connect(running.store.path)
+    conn = sqlite3.connect(running.sqlite_store.path)
     try:
         return list(conn.execute(sql, params).fetchall())
     finally:

@@ -5,15 +5,15 @@ from __future__ import annotations
 import base64
 import json
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from normalizer.tracking import ALPHABET, generate_tracking_id
-from store.rows import ts
 from tests.conftest import (
     ADMIN_AUTH,
     DESK_AUTH,
@@ -22,6 +22,17 @@ from tests.conftest import (
     file_complaint,
     update_case,
 )
+from tests.gateway.conftest import gateway_on
+from tests.store.backends import BACKENDS
+
+
+# The workflow on both stores: each step's version, timeline and counts as PostgreSQL keeps
+# them too.
+@pytest.fixture(params=BACKENDS)
+async def gateway(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Running]:
+    async with gateway_on(request.param, request, tmp_path) as running:
+        yield running
+
 
 WIB = ZoneInfo("Asia/Pontianak")
 PHONE = "0812-3456-7890"
@@ -61,7 +72,7 @@ async def filtered(running: Running, ids: Mapping[str, str], **params: str) -> d
 
 async def set_case(running: Running, tracking_id: str, state: str, closed: bool = False) -> None:
     """Put a case in a state directly; a closed case has no current deadline."""
-    now = ts(running.clock())
+    now = running.clock()
     closing = {"closed_at": now, "due_at": None} if closed else {}
     await update_case(running, tracking_id, state=state, updated_at=now, **closing)
 

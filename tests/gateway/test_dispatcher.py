@@ -43,7 +43,7 @@ async def case_of(running: Running, tracking_id: str) -> Case | None:
 
 def query(running: Running, sql: str) -> list[tuple[Any, ...]]:
     """Read the gateway's SQLite file through a connection of the test's own."""
-    conn = sqlite3.connect(running.store.path)
+    conn = sqlite3.connect(running.sqlite_store.path)
     try:
         return list(conn.execute(sql).fetchall())
     finally:

@@ -107,7 +107,7 @@ def reporter_traces(*, name: str | None = NAME, phone: str = PHONE_E164) -> list
 def stored(running: Running, tracking_id: str) -> tuple[dict[str, Any], str]:
     """The complaint's row and its raw inbound payload (decoded, percent-escapes undone),
     read from the SQLite file."""
-    conn = sqlite3.connect(running.store.path)
+    conn = sqlite3.connect(running.sqlite_store.path)
     conn.row_factory = sqlite3.Row
     try:
         found = conn.execute("SELECT * FROM complaints WHERE tracking_id = ?", (tracking_id,))

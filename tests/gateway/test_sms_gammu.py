@@ -191,7 +191,7 @@ def _unprocessed(backend: Backend) -> Callable[[], Awaitable[list[object]]]:
 def _key_as_before_fingerprints(running: Running) -> None:
     """The SMS records of Gammu rows as versions before fingerprints kept them: by ID."""
     bare = "substr({0}, 1, instr({0}, '#') - 1)"
-    with sqlite3.connect(running.store.path) as conn:
+    with sqlite3.connect(running.sqlite_store.path) as conn:
         for table, column in (
             ("sms_messages", "message_id"),
             ("sms_parts", "message_id"),

@@ -240,7 +240,7 @@ async def test_env_tokens_are_not_revoked_by_logout(gateway: Running) -> None:
 async def test_passwords_are_stored_only_as_argon2_hashes(gateway: Running) -> None:
     """The staff row holds an argon2 hash, never the password; tokens are kept hashed too."""
     staff = await add_staff(gateway, "ani", Role.ADMIN_PENGHUBUNG)
-    with sqlite3.connect(gateway.store.path) as conn:
+    with sqlite3.connect(gateway.sqlite_store.path) as conn:
         (stored,) = conn.execute(
             "SELECT password_hash FROM staff WHERE username = 'ani'"
         ).fetchone()
@@ -249,7 +249,7 @@ async def test_passwords_are_stored_only_as_argon2_hashes(gateway: Running) -> N
     assert PASSWORD not in stored
     assert tokens and all(staff.token not in str(row) for row in tokens)
     # The file and its write-ahead log, where recent writes live until a checkpoint.
-    path = gateway.store.path
+    path = gateway.sqlite_store.path
     files = (path, path.with_name(path.name + "-wal"))
     database = b"".join(f.read_bytes() for f in files if f.exists())
     assert PASSWORD.encode() not in database and staff.token.encode() not in database

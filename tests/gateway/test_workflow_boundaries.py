@@ -5,12 +5,15 @@ away, only that it moved), each action belongs to one role, an action out of its
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import ADMIN_TOKEN, Running, all_dispatched, file_complaint
+from tests.gateway.conftest import gateway_on
 from tests.gateway.workflow_support import (
     OTHER_AGENCY,
     Staff,
@@ -22,7 +25,17 @@ from tests.gateway.workflow_support import (
     team,
     walk_to,
 )
+from tests.store.backends import BACKENDS
 from workflow.roles import Role
+
+
+# The workflow on both stores: each step's version, timeline and counts as PostgreSQL keeps
+# them too.
+@pytest.fixture(params=BACKENDS)
+async def gateway(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Running]:
+    async with gateway_on(request.param, request, tmp_path) as running:
+        yield running
+
 
 COMPLAINT: dict[str, Any] = {
     "text": "Jembatan kayu di Desa Sukamaju retak dan miring, anak sekolah takut melintas.",

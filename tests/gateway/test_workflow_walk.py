@@ -4,12 +4,17 @@ answered by SMS, a walk-in complaint answered by a letter at the desk."""
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from channels.sms.segments import segment_count
 from store.workflow import DeskItem
 from tests.conftest import DESK_AUTH, DESK_TOKEN, Running, eventually
 from tests.fakes.twilio_api import FakeTwilio
+from tests.gateway.conftest import gateway_on, twilio_sender
 from tests.gateway.sms_support import CITIZEN, SMS_SETTINGS, TEXT, tracking_id_in, twilio_sms
 from tests.gateway.workflow_support import (
     AGENCY,
@@ -21,6 +26,7 @@ from tests.gateway.workflow_support import (
     to_state,
     walk_to,
 )
+from tests.store.backends import BACKENDS
 
 LONG_ANSWER = (
     "Menindaklanjuti laporan Saudara tentang jalan rusak di depan Pasar Delta Pawan, "
@@ -30,6 +36,23 @@ LONG_ANSWER = (
     "Selama pekerjaan berlangsung, lalu lintas dialihkan melalui Jalan Gajah Mada. "
     "Terima kasih atas kepedulian Saudara terhadap keselamatan pengguna jalan."
 )
+
+
+# The workflow on both stores: each step's version, timeline and counts as PostgreSQL keeps
+# them too.
+@pytest.fixture(params=BACKENDS)
+async def gateway(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Running]:
+    async with gateway_on(request.param, request, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture(params=BACKENDS)
+async def sms_gateway(
+    request: pytest.FixtureRequest, tmp_path: Path, twilio: FakeTwilio
+) -> AsyncIterator[Running]:
+    settings = SMS_SETTINGS | twilio_sender(twilio)
+    async with gateway_on(request.param, request, tmp_path, **settings) as running:
+        yield running
 
 
 def kinds(detail: dict[str, Any]) -> list[tuple[str, str | None, str | None]]:

@@ -36,7 +36,7 @@ async def post(
 async def test_a_lock_held_past_the_busy_timeout_is_503_and_nothing_is_written(
     gateway: Running,
 ) -> None:
-    with write_locked(gateway.store.path):
+    with write_locked(gateway.sqlite_store.path):
         # The lock is held by this thread's connection; the requests run on the loop
         # while it is held, so they must give up on their own, within the busy timeout.
         answers = await asyncio.gather(*(post(gateway, f"stalled-{i}") for i in range(5)))
@@ -49,7 +49,7 @@ async def test_a_lock_held_past_the_busy_timeout_is_503_and_nothing_is_written(
 
 
 async def test_intake_resumes_by_itself_once_the_lock_is_released(gateway: Running) -> None:
-    with write_locked(gateway.store.path):
+    with write_locked(gateway.sqlite_store.path):
         status, _, _ = await post(gateway, "retried-delivery")
         assert status == 503
     status, _, body = await post(gateway, "retried-delivery")  # the client's retry
@@ -66,7 +66,7 @@ async def cap_pages(running: Running, extra: int | None) -> None:
         conn.execute(f"PRAGMA max_page_count = {pages + extra if extra is not None else 2**31}")
         return [None] * len(items)
 
-    await running.store._write.submit(cap, None)
+    await running.sqlite_store._write.submit(cap, None)
 
 
 # Long enough that its row cannot fit in the pages the file has: it needs new ones.
