@@ -43,7 +43,7 @@ from store.postgres_singleton import Singleton
 from store.postgres_sms import PostgresSmsStore
 from store.postgres_staff import PostgresStaffStore
 from store.postgres_workflow import PostgresWorkflowStore, count_cases
-from store.postgres_writer import UNAVAILABLE, Conn, PgGroupCommitWriter
+from store.postgres_writer import UNAVAILABLE, Conn, PgGroupCommitWriter, bounded
 from store.rows import (
     CASE_COLUMNS,
     COMPLAINT_COLUMNS,
@@ -63,6 +63,10 @@ POOL_SIZE = 10
 POOL_WAIT_SECONDS = 5.0
 """How long a request waits for a connection before it is answered 503 (busy)."""
 LISTEN_RETRY_SECONDS = 1.0
+WRITE_WITHIN_SECONDS = 5.0
+"""A batch of writes not committed by then (the server hung) is refused as busy."""
+READ_WITHIN_SECONDS = 15.0
+"""A read not answered by then is busy; longer than writes: a year's recap is one read."""
 
 # The row mapping is SQLite's, whose yes/no columns are 0 and 1: PostgreSQL takes them as
 # booleans by an explicit cast. Every other value is text PostgreSQL reads as its column's
@@ -164,7 +168,9 @@ class PostgresStore(
             name="lapor",
         )
         await self._pool.open(wait=True)
-        self._writer = PgGroupCommitWriter(self._pool, self._queue_limit)
+        self._writer = PgGroupCommitWriter(
+            self._pool, self._queue_limit, within=WRITE_WITHIN_SECONDS
+        )
         self._writer.start()
         self._listener = asyncio.create_task(self._listen(), name="postgresql-listen")
         async with asyncio.timeout(POOL_WAIT_SECONDS):
@@ -203,8 +209,18 @@ class PostgresStore(
             await asyncio.sleep(LISTEN_RETRY_SECONDS)
 
     async def _rows(self, query: Query, params: Params = ()) -> list[DictRow]:
-        conn: Conn
-        async with self._connection() as conn:
+        """All rows of a read; the server out of reach, or not answering within
+        READ_WITHIN_SECONDS, is busy (503), as for writes."""
+        if self._pool is None:
+            raise RuntimeError("store is not open")
+        try:
+            return await bounded(self._read(self._pool, query, params), READ_WITHIN_SECONDS)
+        except UNAVAILABLE as exc:
+            raise StoreBusy(f"the database cannot be read now: {type(exc).__name__}") from exc
+
+    @staticmethod
+    async def _read(pool: AsyncConnectionPool[Conn], query: Query, params: Params) -> list[DictRow]:
+        async with pool.connection() as conn:
             cursor = await conn.execute(query, params)
             rows: list[DictRow] = await cursor.fetchall()
             return rows
@@ -212,18 +228,6 @@ class PostgresStore(
     async def _row(self, query: Query, params: Params = ()) -> DictRow | None:
         rows = await self._rows(query, params)
         return rows[0] if rows else None
-
-    @contextlib.asynccontextmanager
-    async def _connection(self) -> Any:
-        """A pooled connection for reads; the server out of reach is busy (503), as for
-        writes."""
-        if self._pool is None:
-            raise RuntimeError("store is not open")
-        try:
-            async with self._pool.connection() as conn:
-                yield conn
-        except UNAVAILABLE as exc:
-            raise StoreBusy(f"the database cannot be read now: {type(exc).__name__}") from exc
 
     @property
     def _write(self) -> PgGroupCommitWriter:

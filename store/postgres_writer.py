@@ -10,9 +10,10 @@ request. Each process of an installation has its own writer.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg.rows import DictRow
@@ -26,6 +27,8 @@ PgJob = Callable[[Conn], Awaitable[Any]]
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 DEADLOCK_TRIES = 3
 
 # The server cannot be reached or cannot take writes now, whatever the item.
@@ -34,6 +37,7 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
     PoolTimeout,
     psycopg.errors.DiskFull,
     psycopg.errors.ReadOnlySqlTransaction,
+    TimeoutError,
 )
 
 
@@ -46,9 +50,11 @@ class PgGroupCommitWriter(GroupCommitQueue):
         queue_limit: int,
         max_batch: int = 512,
         on_commit: Callable[[], None] | None = None,
+        within: float = 5.0,
     ) -> None:
         super().__init__(queue_limit, max_batch, on_commit)
         self._pool = pool
+        self._within = within
 
     def _unavailable(self, exc: Exception) -> bool:
         return isinstance(exc, UNAVAILABLE)
@@ -68,6 +74,9 @@ class PgGroupCommitWriter(GroupCommitQueue):
                 log.info("batch of %d rolled back (%s); again", len(batch), type(exc).__name__)
 
     async def _attempt(self, batch: list[Job]) -> list[Any]:
+        return await bounded(self._run_batch(batch), self._within)
+
+    async def _run_batch(self, batch: list[Job]) -> list[Any]:
         async with self._pool.connection() as conn, conn.transaction():
             results: list[Any] = []
             for handler, jobs in runs(batch):
@@ -89,3 +98,30 @@ async def run_each(conn: Conn, jobs: Sequence[PgJob]) -> list[Any]:
                 raise
             results.append(exc)
     return results
+
+
+async def bounded(work: Coroutine[Any, Any, T], seconds: float) -> T:
+    """`work`'s result, or TimeoutError (busy) after `seconds`.
+
+    A server that takes the connection but never answers (a hung host, a network that
+    drops every packet) holds a query, and the driver's own cancellation of it, until it
+    answers again: `asyncio.timeout` would wait for that. Here the work is cancelled and
+    left to end in the background; its transaction never commits (the driver cancels it
+    when the server answers again, or the server ends it with the connection)."""
+    task = asyncio.ensure_future(work)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if not done:
+        task.cancel()
+        task.add_done_callback(_forget)
+        raise TimeoutError(f"no answer from the database within {seconds:g} s")
+    return task.result()
+
+
+def _forget(task: asyncio.Task[Any]) -> None:
+    """Collect the outcome of abandoned work, so it is not reported as never retrieved."""
+    if not task.cancelled():
+        task.exception()

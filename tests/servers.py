@@ -195,35 +195,69 @@ def postgresql_answers(server: Server) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class PostgresqlCluster:
+    """A private PostgreSQL cluster of ours, which a test may stop and start again: the same
+    data, port and socket directory each time, so its clients find it where they left it."""
+
+    server: Server
+    data: Path
+    log: Path
+    directory: Path
+    owner: tuple[str, ...]
+    """The command that runs its programs as `postgres` where the tests run as root."""
+
+    def _pg_ctl(self, *arguments: str) -> None:
+        pg_ctl = [*self.owner, _postgresql_program("pg_ctl"), "-D", str(self.data), "-w"]
+        _run([*pg_ctl, *arguments], self.log, self.directory)
+
+    @property
+    def running(self) -> bool:
+        return (self.data / "postmaster.pid").exists()
+
+    def start(self) -> None:
+        # Its socket goes in this directory, away from the machine's server's.
+        options = f"-p {self.server.port} -h 127.0.0.1 -k {shlex.quote(str(self.directory))}"
+        self._pg_ctl("-t", f"{START_WITHIN:.0f}", "-l", str(self.log), "-o", options, "start")
+
+    def stop(self) -> None:
+        """A fast shutdown, as an administrator's restart or a failover does it: sessions
+        are ended and transactions in progress rolled back."""
+        self._pg_ctl("-t", f"{STOP_WITHIN:.0f}", "-m", "fast", "stop")
+
+
 @contextmanager
 def private_postgresql(port: int | None = None) -> Iterator[Server]:
     """A throwaway PostgreSQL cluster trusting every local connection, removed on exit."""
+    with private_postgresql_cluster(port) as cluster:
+        yield cluster.server
+
+
+@contextmanager
+def private_postgresql_cluster(port: int | None = None) -> Iterator[PostgresqlCluster]:
+    """`private_postgresql`, with the controls to stop and start it while it is in use."""
     owner = _postgresql_owner()
     with tempfile.TemporaryDirectory(prefix="lapor-postgresql-") as folder:
         directory = Path(folder)
         if owner:
             shutil.chown(directory, "postgres", "postgres")
-        data, log = directory / "data", directory / "postgresql.log"
         server = Server("127.0.0.1", port or free_port(), "postgres", database="postgres")
+        cluster = PostgresqlCluster(
+            server, directory / "data", directory / "postgresql.log", directory, tuple(owner)
+        )
         _run(
-            [*owner, _postgresql_program("initdb"), "-D", str(data), "-U", server.user,
+            [*owner, _postgresql_program("initdb"), "-D", str(cluster.data), "-U", server.user,
              "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"],
             cwd=directory,
         )  # fmt: skip
-        pg_ctl = [*owner, _postgresql_program("pg_ctl"), "-D", str(data), "-w"]
-        # Its socket goes in this directory, away from the machine's server's.
-        options = f"-p {server.port} -h 127.0.0.1 -k {shlex.quote(str(directory))}"
         try:
-            _run(
-                [*pg_ctl, "-t", f"{START_WITHIN:.0f}", "-l", str(log), "-o", options, "start"],
-                log=log,
-                cwd=directory,
-            )
-            yield server
+            cluster.start()
+            yield cluster
         finally:
-            # A server that failed to start has already gone, and its pid file with it.
-            if (data / "postmaster.pid").exists():
-                _run([*pg_ctl, "-t", f"{STOP_WITHIN:.0f}", "-m", "fast", "stop"], log, directory)
+            # A server that failed to start (or that the test left stopped) has already
+            # gone, and its pid file with it.
+            if cluster.running:
+                cluster.stop()
 
 
 def _postgresql_owner() -> list[str]:

@@ -14,6 +14,9 @@ from nats.js.client import JetStreamContext
 from tests.conftest import Running, start_gateway
 from tests.events.nats_server import NatsServer
 from tests.events.support import wait_for_streams
+from tests.servers import postgresql, postgresql_database
+
+__all__ = ["postgresql", "postgresql_database"]  # the store's tests run on PostgreSQL too
 
 
 @pytest.fixture

@@ -1,20 +1,34 @@
-"""What the relay asks of the store: the outbox in order with its complaint and case, a
-cursor of its own apart from the dispatcher's `done_at`, and a wake-up of its own."""
+"""What the relay asks of the store, on both backends (a SQLite file, a PostgreSQL
+database): the outbox in order with its complaint and case, a cursor of its own apart from
+the dispatcher's `done_at`, and a wake-up of its own."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
 
 from config.profile import load_profile
 from normalizer.casework import CitizenReply
 from normalizer.models import Channel, ComplaintDraft, Inbound
 from normalizer.normalize import normalize
-from store.sqlite import SqliteStore
+from store.base import Store
 from tests.conftest import FRIDAY_BEFORE_HOLIDAY, Clock
+from tests.store.backends import BACKENDS, opened
 from workflow.cases import new_case
 
 PROFILE = load_profile("ketapang")
 LEASE = 30.0
+
+
+@pytest.fixture(params=BACKENDS)
+async def store(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: Clock
+) -> AsyncIterator[Store]:
+    async with opened(request.param, request, tmp_path, clock) as found:
+        yield found
 
 
 def draft(n: int) -> ComplaintDraft:
@@ -28,7 +42,7 @@ def draft(n: int) -> ComplaintDraft:
 
 
 async def test_the_relay_reads_in_order_whatever_the_dispatcher_did(
-    store: SqliteStore, clock: Clock
+    store: Store, clock: Clock
 ) -> None:
     complaints = [(await store.intake(draft(n))).complaint for n in range(3)]
     # The dispatcher finishes the first two (their cases open): the relay still gets them.
@@ -56,7 +70,7 @@ async def test_the_relay_reads_in_order_whatever_the_dispatcher_did(
     assert await store.relay_events(4, 10) == []
 
 
-async def test_the_cursor_is_the_relays_own_and_never_moves_back(store: SqliteStore) -> None:
+async def test_the_cursor_is_the_relays_own_and_never_moves_back(store: Store) -> None:
     for n in range(3):
         await store.intake(draft(n))
     assert await store.relay_position("LAPOR") == 0
@@ -68,7 +82,7 @@ async def test_the_cursor_is_the_relays_own_and_never_moves_back(store: SqliteSt
     assert len(await store.claim_events(10, LEASE, FRIDAY_BEFORE_HOLIDAY)) == 3
 
 
-async def test_a_commit_wakes_the_relay_and_the_dispatcher_both(store: SqliteStore) -> None:
+async def test_a_commit_wakes_the_relay_and_the_dispatcher_both(store: Store) -> None:
     """Each has its own wake-up: one waiting never takes the other's."""
     await store.relay_events(0, 10)  # the relay's wake-up exists from its first read
     dispatcher = asyncio.create_task(store.wait_for_events(60))

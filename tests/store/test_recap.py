@@ -1,13 +1,15 @@
-"""The recap's tally from the SQLite store: complaints of a period with their cases, counted
-alike, with local dates exact in any time zone and the deadlines compared as stored."""
+"""The recap's tally from the store, on both backends (a SQLite file, a PostgreSQL
+database): complaints of a period with their cases, counted alike, with local dates exact
+in any time zone and the deadlines compared as stored. The last tests are the SQLite
+store's own: the local dates its SQL function gives."""
 
 from __future__ import annotations
 
 import math
-import sqlite3
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,12 +18,11 @@ import pytest
 from config.profile import load_profile
 from normalizer.models import Case, Channel, Complaint, Inbound
 from normalizer.normalize import normalize
-from store.base import OutboxEvent
-from store.rows import ts
-from store.sqlite import SqliteStore
+from store.base import OutboxEvent, Store
 from store.sqlite_workflow import _LocalDates
 from store.workflow import RecapKind, RecapTally
 from tests.conftest import Clock
+from tests.store.backends import BACKENDS, execute, opened
 from workflow.cases import new_case
 
 PROFILE = load_profile("ketapang")
@@ -32,10 +33,18 @@ WITA = "Asia/Makassar"
 NEW_YORK = "America/New_York"
 
 
+@pytest.fixture(params=BACKENDS)
+async def store(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: Clock
+) -> AsyncIterator[Store]:
+    async with opened(request.param, request, tmp_path, clock) as found:
+        yield found
+
+
 class Filer:
     """Files complaints at given instants and opens their cases as the test says."""
 
-    def __init__(self, store: SqliteStore, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock) -> None:
         self.store, self.clock = store, clock
         self.filed = 0
         self.events: dict[str, OutboxEvent] = {}  # claimed, by complaint
@@ -62,11 +71,11 @@ class Filer:
 
 
 @pytest.fixture
-def filer(store: SqliteStore, clock: Clock) -> Filer:
+def filer(store: Store, clock: Clock) -> Filer:
     return Filer(store, clock)
 
 
-async def tallied(store: SqliteStore, zone: str, since: datetime, until: datetime) -> RecapTally:
+async def tallied(store: Store, zone: str, since: datetime, until: datetime) -> RecapTally:
     return await store.recap_tally(since, until, zone)
 
 
@@ -99,7 +108,7 @@ BOUNDARIES = [
 
 @pytest.mark.parametrize(("zone", "day", "next_day"), BOUNDARIES)
 async def test_local_dates_at_the_day_boundary(
-    store: SqliteStore,
+    store: Store,
     filer: Filer,
     zone: str,
     day: tuple[int, int, int],
@@ -121,7 +130,7 @@ async def test_local_dates_at_the_day_boundary(
     assert found.to_answer == {(None, first, second): 1, (None, second, second): 1}
 
 
-async def test_the_last_microsecond_of_a_day_is_that_day(store: SqliteStore, filer: Filer) -> None:
+async def test_the_last_microsecond_of_a_day_is_that_day(store: Store, filer: Filer) -> None:
     """23:59:59.999999 local is still the day it ends, received, verified and answered."""
     last = local(WIB, 2026, 8, 16, 23, 59) + timedelta(seconds=59, microseconds=999_999)
     complaint = await filer.file(last)
@@ -134,7 +143,7 @@ async def test_the_last_microsecond_of_a_day_is_that_day(store: SqliteStore, fil
 
 
 async def test_the_repeated_hour_when_dst_ends_is_still_that_day(
-    store: SqliteStore, filer: Filer
+    store: Store, filer: Filer
 ) -> None:
     """1:30 on 1 November 2026 happens twice in New York (EDT, then EST): both are 1 November,
     and 23:30 EST that evening too."""
@@ -149,7 +158,7 @@ async def test_the_repeated_hour_when_dst_ends_is_still_that_day(
 
 
 async def test_the_same_complaints_in_another_zone_fall_on_other_dates(
-    store: SqliteStore, filer: Filer
+    store: Store, filer: Filer
 ) -> None:
     """The zone is the caller's: 16:30 UTC is 23:30 in Ketapang and 00:30 in Soppeng."""
     at = datetime(2026, 8, 16, 16, 30, tzinfo=UTC)
@@ -160,7 +169,7 @@ async def test_the_same_complaints_in_another_zone_fall_on_other_dates(
     assert received_on(await tallied(store, NEW_YORK, since, until)) == {date(2026, 8, 16): 1}
 
 
-async def test_an_unknown_zone_is_refused_before_the_query(store: SqliteStore) -> None:
+async def test_an_unknown_zone_is_refused_before_the_query(store: Store) -> None:
     now = datetime(2026, 8, 16, tzinfo=UTC)
     with pytest.raises(ZoneInfoNotFoundError):
         await tallied(store, "Asia/Ketapang", now, now + timedelta(days=1))
@@ -169,9 +178,7 @@ async def test_an_unknown_zone_is_refused_before_the_query(store: SqliteStore) -
 # -- what a group holds ---------------------------------------------------------------------
 
 
-async def test_alike_complaints_add_up_whatever_their_groups(
-    store: SqliteStore, filer: Filer
-) -> None:
+async def test_alike_complaints_add_up_whatever_their_groups(store: Store, filer: Filer) -> None:
     """Counted alike: same channel, category, classification, state, agency, local dates and
     deadlines kept; the period includes its start and excludes its end."""
     start = local(WIB, 2026, 8, 14, 0, 0)
@@ -203,20 +210,15 @@ async def test_alike_complaints_add_up_whatever_their_groups(
     assert found.to_verify == found.to_answer == Counter()
 
 
-async def test_deadlines_are_kept_strictly_before_they_end(
-    store: SqliteStore, filer: Filer
-) -> None:
+async def test_deadlines_are_kept_strictly_before_they_end(store: Store, filer: Filer) -> None:
     """Verified or answered at the very instant its deadline ends is late; a microsecond
     before is in time."""
     received = local(WIB, 2026, 8, 14, 10, 0)
     late, in_time = await filer.file(received), await filer.file(received)
     case = await filer.open(late)  # the deadlines, counted from receipt
     verify_due, complete_due = case.verification_due_at, case.completion_due_at
-    await run(
-        store,
-        "UPDATE cases SET verified_at = ?, answered_at = ? WHERE complaint_id = ?",
-        (ts(verify_due), ts(complete_due), late.id),
-    )
+    at_the_end = "UPDATE cases SET verified_at = ?, answered_at = ? WHERE complaint_id = ?"
+    assert execute(store, at_the_end, (verify_due, complete_due, late.id)) == 1
     instant = timedelta(microseconds=1)
     await filer.open(in_time, verified_at=verify_due - instant, answered_at=complete_due - instant)
     found = await tallied(store, WIB, received, received + timedelta(hours=1))
@@ -225,7 +227,7 @@ async def test_deadlines_are_kept_strictly_before_they_end(
 
 
 async def test_the_agency_is_the_cases_else_the_last_it_was_with(
-    store: SqliteStore, filer: Filer
+    store: Store, filer: Filer
 ) -> None:
     received = local(WIB, 2026, 8, 14, 10, 0)
     with_agency = await filer.file(received)
@@ -233,16 +235,10 @@ async def test_the_agency_is_the_cases_else_the_last_it_was_with(
     sent_back = await filer.file(received)
     await filer.open(sent_back, agency="PUPR", state="diteruskan")
     # Then with DINKES, and sent back to the Admin Penghubung: no agency now.
-    await run(
-        store,
-        "INSERT INTO case_agencies (complaint_id, agency, since) VALUES (?, 'DINKES', ?)",
-        (sent_back.id, ts(received + timedelta(days=1))),
-    )
-    await run(
-        store,
-        "UPDATE cases SET agency = NULL, state = 'diterima' WHERE complaint_id = ?",
-        (sent_back.id,),
-    )
+    stint = "INSERT INTO case_agencies (complaint_id, agency, since) VALUES (?, 'DINKES', ?)"
+    assert execute(store, stint, (sent_back.id, received + timedelta(days=1))) == 1
+    moved = "UPDATE cases SET agency = NULL, state = 'diterima' WHERE complaint_id = ?"
+    assert execute(store, moved, (sent_back.id,)) == 1
     never = await filer.file(received)
     await filer.open(never)
     found = await tallied(store, WIB, received, received + timedelta(hours=1))
@@ -253,17 +249,7 @@ async def test_the_agency_is_the_cases_else_the_last_it_was_with(
     }
 
 
-async def run(store: SqliteStore, sql: str, params: tuple[Any, ...]) -> None:
-    """A write of the test's own, through the store's writer."""
-
-    def job(conn: sqlite3.Connection, items: Sequence[None]) -> list[None]:
-        conn.execute(sql, params)
-        return [None] * len(items)
-
-    await store._write.submit(job, None)
-
-
-# -- the SQL function -------------------------------------------------------------------------
+# -- the SQLite store's SQL function ---------------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
-"""The SMS channel's tables in the SQLite store, on a real file: parts of long messages,
-the record of every SMS and its reply, the outbound queue's at-most-once states."""
+"""The SMS channel's tables in the store, on both backends (a SQLite file, a PostgreSQL
+database): parts of long messages, the record of every SMS and its reply, the outbound
+queue's at-most-once states."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from normalizer.casework import CitizenReply
 from normalizer.models import Channel, Complaint, Flag, RawPayload
+from store.base import Store
 from store.sms import (
     OutboundSms,
     OutboundState,
@@ -22,21 +24,21 @@ from store.sms import (
     SmsTake,
     StoredPart,
 )
-from store.sqlite import SqliteStore
 from tests.conftest import FRIDAY_BEFORE_HOLIDAY, Clock
-from tests.store.backends import count, rows
+from tests.store.backends import BACKENDS, count, opened, reopened, rows
 from tests.store.test_store import draft
 
 SENDER = "+6281234567890"
 NOW = FRIDAY_BEFORE_HOLIDAY
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    store = SqliteStore(tmp_path / "lapor.db", clock=Clock(NOW))
-    await store.open()
-    yield store
-    await store.close()
+@pytest.fixture(params=BACKENDS)
+async def store(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: Clock
+) -> AsyncIterator[Store]:
+    # The `clock` fixture stands at FRIDAY_BEFORE_HOLIDAY: the store's now is NOW.
+    async with opened(request.param, request, tmp_path, clock) as found:
+        yield found
 
 
 def key(sender: str = SENDER, reference: int = 0xCC, total: int = 3) -> PartKey:
@@ -66,7 +68,7 @@ def outbound(message_id: str = "reply-1") -> OutboundSms:
 
 
 async def test_parts_out_of_order_repeated_and_interleaved_make_one_message(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     other = key(sender="+6285712345678", total=2)
     assert not (await store.add_sms_part(key(), part(3, "kemarin.", "m3"))).completes
@@ -84,7 +86,7 @@ async def test_parts_out_of_order_repeated_and_interleaved_make_one_message(
     assert other_last.completes and other_last.group.id != last.group.id
 
 
-async def test_of_the_last_parts_committed_together_one_completes(store: SqliteStore) -> None:
+async def test_of_the_last_parts_committed_together_one_completes(store: Store) -> None:
     """Two deliveries racing at the end share one group commit; only the one whose part
     completed the group may take the message in (answer), and it sees the group whole."""
     await store.add_sms_part(key(), part(1, "Jalan ", "m1"))
@@ -102,7 +104,7 @@ async def test_of_the_last_parts_committed_together_one_completes(store: SqliteS
     assert not any(a.repeat for a in added)
 
 
-async def test_the_same_part_without_an_id_is_kept_once(store: SqliteStore) -> None:
+async def test_the_same_part_without_an_id_is_kept_once(store: Store) -> None:
     """Kannel without %I gives no message id: the seq in the open group tells repeats."""
     await store.add_sms_part(key(total=2), part(1, "Lampu ", None))
     again = await store.add_sms_part(key(total=2), part(1, "Lampu ", None))
@@ -110,20 +112,16 @@ async def test_the_same_part_without_an_id_is_kept_once(store: SqliteStore) -> N
     assert (await store.add_sms_part(key(total=2), part(2, "mati.", None))).completes
 
 
-async def test_parts_survive_a_restart(store: SqliteStore, tmp_path: Path) -> None:
+async def test_parts_survive_a_restart(store: Store, clock: Clock) -> None:
     await store.add_sms_part(key(total=2), part(1, "Lampu jalan ", "m1"))
     await store.close()
-    reopened = SqliteStore(tmp_path / "lapor.db", clock=Clock(NOW))
-    await reopened.open()
-    try:
-        added = await reopened.add_sms_part(key(total=2), part(2, "mati.", "m2"))
+    async with reopened(store, clock) as again:
+        added = await again.add_sms_part(key(total=2), part(2, "mati.", "m2"))
         assert added.completes
         assert [p.text for p in added.group.parts] == ["Lampu jalan ", "mati."]
-    finally:
-        await reopened.close()
 
 
-async def test_a_late_repeat_of_a_closed_group_never_opens_a_new_one(store: SqliteStore) -> None:
+async def test_a_late_repeat_of_a_closed_group_never_opens_a_new_one(store: Store) -> None:
     await store.add_sms_part(key(total=2), part(1, "a", "m1"))
     group = (await store.add_sms_part(key(total=2), part(2, "b", "m2"))).group
     await store.close_part_group(group.id, NOW)
@@ -135,7 +133,7 @@ async def test_a_late_repeat_of_a_closed_group_never_opens_a_new_one(store: Sqli
     assert fresh.group.id != group.id and not fresh.group.complete
 
 
-async def test_expired_groups_are_the_open_ones_past_the_timeout(store: SqliteStore) -> None:
+async def test_expired_groups_are_the_open_ones_past_the_timeout(store: Store) -> None:
     old = (await store.add_sms_part(key(reference=1), part(1, "lama", "a1", minutes=0))).group
     await store.add_sms_part(key(reference=2), part(1, "baru", "b1", minutes=9))
     expired = await store.expired_part_groups(NOW + timedelta(minutes=5), 10)
@@ -165,7 +163,7 @@ def queue(done: SmsRecord) -> OutboundSms:
 
 
 async def test_an_sms_its_complaint_and_its_reply_commit_together_once(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     take = SmsTake(
         record=record("0A0000001", flags=(Flag.TOO_SHORT,)),
@@ -174,7 +172,7 @@ async def test_an_sms_its_complaint_and_its_reply_commit_together_once(
         queue=queue,
     )
     taken = await store.take_sms(take)
-    [(complaint_id, tracking_id)] = rows(store.path, "SELECT id, tracking_id FROM complaints")
+    [(complaint_id, tracking_id)] = rows(store, "SELECT id, tracking_id FROM complaints")
     assert taken.complaint_id == complaint_id
     assert taken.reply == f"LAPOR! diterima, no. {tracking_id}"
     assert taken.reply_via is ReplyVia.SENDER and taken.flags == (Flag.TOO_SHORT,)
@@ -182,14 +180,14 @@ async def test_an_sms_its_complaint_and_its_reply_commit_together_once(
     # Taken again (a gateway's retry): the first record, and nothing more written.
     assert await store.take_sms(take) == taken
     assert await store.get_sms_record("vonage", "0A0000001") == taken
-    assert [count(store.path, t) for t in ("complaints", "sms_messages", "sms_outbound")] == [
+    assert [count(store, t) for t in ("complaints", "sms_messages", "sms_outbound")] == [
         1,
         1,
         1,
     ]
 
 
-async def test_a_retry_racing_its_original_is_taken_once(store: SqliteStore) -> None:
+async def test_a_retry_racing_its_original_is_taken_once(store: Store) -> None:
     take = SmsTake(
         record=record("0A0000001"),
         answer=acknowledge,
@@ -197,10 +195,10 @@ async def test_a_retry_racing_its_original_is_taken_once(store: SqliteStore) -> 
     )
     first, retry = await asyncio.gather(store.take_sms(take), store.take_sms(take))
     assert first == retry and first.reply is not None
-    assert [count(store.path, t) for t in ("complaints", "sms_messages")] == [1, 1]
+    assert [count(store, t) for t in ("complaints", "sms_messages")] == [1, 1]
 
 
-async def test_the_rate_limit_holds_for_sms_arriving_together(store: SqliteStore) -> None:
+async def test_the_rate_limit_holds_for_sms_arriving_together(store: Store) -> None:
     # Counted inside the one writer's transactions: ten at once cannot all slip under it.
     takes = [
         SmsTake(
@@ -216,12 +214,10 @@ async def test_the_rate_limit_holds_for_sms_arriving_together(store: SqliteStore
     assert len(answered) == 3 and all(t.reply_via is ReplyVia.HTTP for t in answered)
     flooded = [t for t in taken if t.reply is None]
     assert len(flooded) == 7 and all(Flag.RATE_LIMITED in t.flags for t in flooded)
-    assert rows(store.path, "SELECT count(*) FROM complaints WHERE flags = 'rate_limited'") == [
-        (7,)
-    ]
+    assert rows(store, "SELECT count(*) FROM complaints WHERE flags = 'rate_limited'") == [(7,)]
 
 
-async def test_outbound_is_claimed_once_and_abandoned_not_resent(store: SqliteStore) -> None:
+async def test_outbound_is_claimed_once_and_abandoned_not_resent(store: Store) -> None:
     assert await store.enqueue_sms(outbound())
     assert not await store.enqueue_sms(outbound())  # the same id is queued once
     [claimed] = await store.claim_outbound_sms(NOW, 10)
@@ -234,7 +230,7 @@ async def test_outbound_is_claimed_once_and_abandoned_not_resent(store: SqliteSt
     assert row.state is OutboundState.UNKNOWN
 
 
-async def test_a_retry_waits_for_its_time(store: SqliteStore) -> None:
+async def test_a_retry_waits_for_its_time(store: Store) -> None:
     await store.enqueue_sms(outbound())
     [claimed] = await store.claim_outbound_sms(NOW, 10)
     later = NOW + timedelta(seconds=10)
@@ -249,7 +245,7 @@ async def test_a_retry_waits_for_its_time(store: SqliteStore) -> None:
     assert (row.state, row.provider_id, row.last_error) == (OutboundState.SENT, "SM1", None)
 
 
-async def test_followups_join_the_timeline_once(store: SqliteStore) -> None:
+async def test_followups_join_the_timeline_once(store: Store) -> None:
     complaint = (await store.intake(draft(external_id="twilio:SM1"))).complaint
     followup = CitizenReply(
         complaint_id=complaint.id,
@@ -268,13 +264,13 @@ async def test_followups_join_the_timeline_once(store: SqliteStore) -> None:
     timeline = await store.timeline(complaint.id)
     followups = [entry for entry in timeline if entry.kind == "complaint.followup"]
     assert [(f.note, f.actor) for f in followups] == [("Lubangnya makin besar.", "sms")]
-    assert rows(store.path, "SELECT count(*) FROM complaint_followups") == [(1,)]
+    assert rows(store, "SELECT count(*) FROM complaint_followups") == [(1,)]
     # Queued once for the workflow, which takes an answer to a question on hold from it.
     queued = "SELECT count(*) FROM outbox WHERE kind = 'citizen.followup'"
-    assert rows(store.path, queued) == [(1,)]
+    assert rows(store, queued) == [(1,)]
 
 
-async def test_flags_are_kept_with_the_complaint(store: SqliteStore) -> None:
+async def test_flags_are_kept_with_the_complaint(store: Store) -> None:
     flagged = draft(external_id="kannel:1").model_copy(
         update={"flags": (Flag.INCOMPLETE, Flag.RATE_LIMITED)}
     )

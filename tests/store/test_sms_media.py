@@ -1,6 +1,6 @@
-"""The media of MMS in the SQLite store, on a real file: recorded with their SMS, claimed
-one at a time per complaint, and a fetched one appended to the complaint's attachments in
-the transaction that marks it fetched."""
+"""The media of MMS in the store, on both backends (a SQLite file, a PostgreSQL database):
+recorded with their SMS, claimed one at a time per complaint, and a fetched one appended
+to the complaint's attachments in the transaction that marks it fetched."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from normalizer.models import Attachment
+from store.base import Store
 from store.sms import MediaOutcome, MediaState, NewMedia, SmsMedia, SmsTake
-from store.sqlite import SqliteStore
 from tests.conftest import FRIDAY_BEFORE_HOLIDAY, Clock
-from tests.store.backends import count, rows
-from tests.store.test_sqlite_sms import acknowledge, record
+from tests.store.backends import BACKENDS, count, document, opened, rows
+from tests.store.test_sms import acknowledge, record
 from tests.store.test_store import draft
 
 NOW = FRIDAY_BEFORE_HOLIDAY
@@ -24,12 +24,13 @@ MAX_FILES = 5
 API = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media"
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    store = SqliteStore(tmp_path / "lapor.db", clock=Clock(NOW))
-    await store.open()
-    yield store
-    await store.close()
+@pytest.fixture(params=BACKENDS)
+async def store(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: Clock
+) -> AsyncIterator[Store]:
+    # The `clock` fixture stands at FRIDAY_BEFORE_HOLIDAY: the store's now is NOW.
+    async with opened(request.param, request, tmp_path, clock) as found:
+        yield found
 
 
 def media(name: str, refused: str | None = None) -> NewMedia:
@@ -52,7 +53,7 @@ def photo(name: str) -> Attachment:
 
 
 async def claim(
-    store: SqliteStore, at: timedelta = timedelta(0), max_files: int = MAX_FILES
+    store: Store, at: timedelta = timedelta(0), max_files: int = MAX_FILES
 ) -> list[SmsMedia]:
     now = NOW + at
     return await store.claim_sms_media(now, 10, now + LEASE, max_files)
@@ -62,20 +63,19 @@ def fetched(attachment: Attachment) -> MediaOutcome:
     return MediaOutcome(state=MediaState.FETCHED, attachment=attachment)
 
 
-async def media_timeline(
-    store: SqliteStore, complaint_id: str
-) -> list[tuple[str | None, str | None]]:
+async def media_timeline(store: Store, complaint_id: str) -> list[tuple[str | None, str | None]]:
     return [(e.state, e.note) for e in await store.timeline(complaint_id) if e.kind == "sms.media"]
 
 
-async def test_media_are_recorded_with_their_sms_once(store: SqliteStore) -> None:
+async def test_media_are_recorded_with_their_sms_once(store: Store) -> None:
     take = mms("0A1", media("ME1"), media("ME2", refused="not on https://api.twilio.com"))
 
     taken = await store.take_sms(take)
     assert await store.take_sms(take) == taken  # the gateway's retry records nothing more
 
     assert taken.complaint_id is not None
-    assert rows(store.path, "SELECT complaint_id, position, state, last_error FROM sms_media") == [
+    recorded = "SELECT complaint_id, position, state, last_error FROM sms_media ORDER BY position"
+    assert rows(store, recorded) == [
         (taken.complaint_id, 0, "pending", None),
         (taken.complaint_id, 1, "refused", "not on https://api.twilio.com"),
     ]
@@ -85,7 +85,7 @@ async def test_media_are_recorded_with_their_sms_once(store: SqliteStore) -> Non
     ]
 
 
-async def test_media_of_an_sms_that_names_no_complaint_are_not_kept(store: SqliteStore) -> None:
+async def test_media_of_an_sms_that_names_no_complaint_are_not_kept(store: Store) -> None:
     help_request = SmsTake(
         record=record("0A1", intent="help"),
         answer=lambda _: "LAPOR! bantuan",
@@ -94,10 +94,10 @@ async def test_media_of_an_sms_that_names_no_complaint_are_not_kept(store: Sqlit
 
     await store.take_sms(help_request)
 
-    assert count(store.path, "sms_media") == 0
+    assert count(store, "sms_media") == 0
 
 
-async def test_one_media_per_complaint_is_claimed_in_order_and_leased(store: SqliteStore) -> None:
+async def test_one_media_per_complaint_is_claimed_in_order_and_leased(store: Store) -> None:
     first = await store.take_sms(mms("0A1", media("ME1"), media("ME2")))
     second = await store.take_sms(mms("0A2", media("ME3")))
 
@@ -114,7 +114,7 @@ async def test_one_media_per_complaint_is_claimed_in_order_and_leased(store: Sql
 
 
 async def test_a_fetched_media_joins_the_complaint_and_the_next_is_claimed(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     taken = await store.take_sms(mms("0A1", media("ME1"), media("ME2")))
     [first] = await claim(store)
@@ -122,7 +122,7 @@ async def test_a_fetched_media_joins_the_complaint_and_the_next_is_claimed(
     state = await store.finish_sms_media(first.id, fetched(photo("a")), NOW, MAX_FILES)
 
     assert state is MediaState.FETCHED
-    [(tracking_id,)] = rows(store.path, "SELECT tracking_id FROM complaints")
+    [(tracking_id,)] = rows(store, "SELECT tracking_id FROM complaints")
     complaint = await store.get_complaint(tracking_id)
     assert complaint is not None and complaint.attachments == (photo("a"),)
     assert await store.referenced_blobs([photo("a").sha256]) == {photo("a").sha256}
@@ -132,7 +132,7 @@ async def test_a_fetched_media_joins_the_complaint_and_the_next_is_claimed(
     assert second.url.endswith("/ME2")
 
 
-async def test_past_the_file_limit_media_are_refused_never_claimed(store: SqliteStore) -> None:
+async def test_past_the_file_limit_media_are_refused_never_claimed(store: Store) -> None:
     taken = await store.take_sms(mms("0A1", media("ME1"), media("ME2"), media("ME3")))
     [first] = await claim(store, max_files=1)
     await store.finish_sms_media(first.id, fetched(photo("a")), NOW, 1)
@@ -147,7 +147,7 @@ async def test_past_the_file_limit_media_are_refused_never_claimed(store: Sqlite
     ]
 
 
-async def test_a_media_fetched_when_the_complaint_is_full_is_refused(store: SqliteStore) -> None:
+async def test_a_media_fetched_when_the_complaint_is_full_is_refused(store: Store) -> None:
     """The limit holds in the transaction that attaches, whatever was claimed before."""
     await store.take_sms(mms("0A1", media("ME1")))
     [claimed] = await claim(store)
@@ -155,12 +155,13 @@ async def test_a_media_fetched_when_the_complaint_is_full_is_refused(store: Sqli
     state = await store.finish_sms_media(claimed.id, fetched(photo("a")), NOW, 0)
 
     assert state is MediaState.REFUSED
-    assert rows(store.path, "SELECT attachments FROM complaints") == [("[]",)]
-    assert rows(store.path, "SELECT state, attachment FROM sms_media") == [("refused", None)]
+    [(attachments,)] = rows(store, "SELECT attachments FROM complaints")
+    assert document(attachments) == []
+    assert rows(store, "SELECT state, attachment FROM sms_media") == [("refused", None)]
 
 
 async def test_a_retry_waits_for_its_time_and_a_failure_keeps_its_reason(
-    store: SqliteStore,
+    store: Store,
 ) -> None:
     taken = await store.take_sms(mms("0A1", media("ME1")))
     [claimed] = await claim(store)

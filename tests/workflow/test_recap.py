@@ -68,7 +68,7 @@ def group(
     complaints: int = 1,
 ) -> Group:
     """Complaints with these times, as the store counts them: local dates (WIB) and
-    whether each deadline was kept (tests/store/test_sqlite_recap.py checks the store)."""
+    whether each deadline was kept (tests/store/test_recap.py checks the store)."""
 
     def local(moment: datetime | None) -> date | None:
         return moment.astimezone(WIB).date() if moment is not None else None
