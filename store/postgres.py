@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
-import uuid6
 from psycopg import sql
 from psycopg.abc import QueryNoTemplate as Query
 from psycopg.rows import DictRow, dict_row
@@ -24,7 +23,6 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from normalizer.models import Attachment, Case, Complaint, ComplaintDraft, TimelineEntry
-from normalizer.tracking import generate_tracking_id
 from store.base import (
     EVENT_COMPLAINT_RECEIVED,
     ComplaintQuery,
@@ -34,7 +32,7 @@ from store.base import (
     Store,
     StoreBusy,
 )
-from store.intake_rules import first_within, replay
+from store.intake_rules import decide, replay
 from store.postgres_events import PostgresEventsStore
 from store.postgres_part import WAKEUPS, Params
 from store.postgres_queue import list_complaints
@@ -251,30 +249,7 @@ class PostgresStore(
         known = await _existing(conn, [draft for draft, _ in items])
         recent = await _recent(conn, items)
         now = self._clock()
-        results: list[Any] = []
-        created: list[tuple[ComplaintDraft, Complaint]] = []
-        for draft, window in items:
-            key = (draft.channel.value, draft.external_id)
-            prior = known.get(key) if draft.external_id else None
-            if prior is not None:
-                results.append(replay(prior, draft))
-                continue
-            earlier = first_within(recent.get(draft.duplicate_key or ""), draft, window)
-            if earlier is not None:
-                results.append(IntakeResult(complaint=earlier, created=False))
-                continue
-            complaint = Complaint(
-                **{**draft.__dict__, "raw": None},  # the payload is stored, not carried
-                id=uuid6.uuid7().hex,
-                tracking_id=generate_tracking_id(self._rng),
-                created_at=now,
-            )
-            if draft.external_id:
-                known[key] = complaint
-            if draft.duplicate_key:  # a duplicate later in this batch finds it
-                recent.setdefault(draft.duplicate_key, []).append(complaint)
-            created.append((draft, complaint))
-            results.append(IntakeResult(complaint=complaint, created=True))
+        results, created = decide(items, known, recent, now, self._rng)
         if created:
             await self._insert_complaints(conn, created, now, results)
         return results

@@ -13,10 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
-import uuid6
 
 from normalizer.models import Attachment, Case, Complaint, ComplaintDraft, TimelineEntry
-from normalizer.tracking import generate_tracking_id
 from store.base import (
     EVENT_COMPLAINT_RECEIVED,
     ComplaintQuery,
@@ -27,7 +25,7 @@ from store.base import (
     QueueSort,
     Store,
 )
-from store.intake_rules import first_within, replay
+from store.intake_rules import decide
 from store.queue_common import decode_cursor, encode_cursor, escape_like, tracking_id_in
 from store.rows import (
     CASE_COLUMNS,
@@ -275,38 +273,14 @@ class SqliteStore(SqliteSmsStore, SqliteStaffStore, SqliteWorkflowStore, SqliteE
         recent = _recent(conn, items)
         now = self._clock()
         created_at = ts(now)
-        results: list[Any] = []
+        results, created = decide(items, known, recent, now, self._rng)
         complaints, outbox, payloads, blobs = [], [], [], []
-        for draft, window in items:
-            key = (draft.channel.value, draft.external_id)
-            prior = known.get(key) if draft.external_id else None
-            if prior is not None:
-                results.append(replay(prior, draft))
-                continue
-            earlier = first_within(recent.get(draft.duplicate_key or ""), draft, window)
-            if earlier is not None:
-                results.append(IntakeResult(complaint=earlier, created=False))
-                continue
-            complaint = Complaint(
-                **{**draft.__dict__, "raw": None},  # the payload is stored, not carried
-                # Time-ordered (UUIDv7), not random: five indexes are keyed by it (the
-                # complaints', raw payloads', cases', case events' and SMS records'), and a
-                # random key dirties a page anywhere in each on every insert. Its time part
-                # is no clock: past 1000 ids a second the library moves it on to keep order.
-                id=uuid6.uuid7().hex,
-                tracking_id=generate_tracking_id(self._rng),
-                created_at=now,
-            )
-            if draft.external_id:
-                known[key] = complaint
-            if draft.duplicate_key:  # a duplicate later in this batch finds it
-                recent.setdefault(draft.duplicate_key, []).append(complaint)
+        for draft, complaint in created:
             complaints.append(complaint_row(draft, complaint.id, complaint.tracking_id, now))
             outbox.append((EVENT_COMPLAINT_RECEIVED, complaint.id, created_at))
             if draft.raw is not None:
                 payloads.append((complaint.id, draft.raw.content_type, draft.raw.body))
             blobs += [(a.sha256, complaint.id) for a in draft.attachments]
-            results.append(IntakeResult(complaint=complaint, created=True))
         if complaints:
             conn.executemany(_INSERT_COMPLAINT, complaints)
             conn.executemany(
